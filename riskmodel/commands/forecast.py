@@ -1,18 +1,114 @@
-"""``riskmodel forecast``: not implemented yet."""
+"""``riskmodel forecast``: export paths by destination under a scenario."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from riskmodel.commands._common import (
+    add_data_arguments,
+    add_sampler_arguments,
+    inputs_from_args,
+    positive_int,
+    sampler_from_args,
+)
+
+MODELS = ("bayes", "snaive", "ets", "sarimax")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``forecast`` subcommand."""
-    parser = subparsers.add_parser("forecast", help="(not implemented yet)")
+    parser = subparsers.add_parser(
+        "forecast",
+        help="forecast monthly exports by destination under a scenario",
+        description=(
+            "Draw posterior predictive export paths (path x destination x month) under a "
+            "scenario and write DIR/forecast.csv (quantiles) and DIR/paths.nc (all paths). "
+            "With --fit DIR the saved posterior is reused (it must match the data and "
+            "priors); without it the model is fitted first with the defaults of "
+            "'riskmodel fit'. The forecast starts the month after the last data month, or "
+            "at --as-of."
+        ),
+    )
+    parser.add_argument("--fit", metavar="DIR", help="a directory written by 'riskmodel fit'")
+    add_data_arguments(parser)
+    parser.add_argument(
+        "--scenario",
+        default="baseline",
+        metavar="NAME|PATH",
+        help="bundled scenario name (baseline, escalation, relief, us_embargo, "
+        "suspension_lapse) or a scenario YAML file (default: baseline)",
+    )
+    parser.add_argument("--horizon", type=positive_int, default=12, help="months ahead (12)")
+    parser.add_argument("--paths", type=positive_int, default=2000, help="number of paths (2000)")
+    parser.add_argument(
+        "--model", choices=MODELS, default="bayes", help="bayes (default) or a baseline"
+    )
+    add_sampler_arguments(parser)
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the subcommand."""
-    print("riskmodel forecast: not implemented yet", file=sys.stderr)
-    return 1
+    """Forecast and write the outputs."""
+    from riskmodel.exceptions import ConvergenceWarning, RiskModelError
+    from riskmodel.pipeline import fit, forecast, resolve_scenario, write_forecast
+
+    inputs = inputs_from_args(args)
+    scenario = resolve_scenario(args.scenario)
+    if args.model != "bayes":
+        from riskmodel.forecast.baseline_paths import baseline_paths
+
+        if scenario.name != "baseline":
+            raise RiskModelError(
+                f"--model {args.model} cannot apply scenario '{scenario.name}': baselines "
+                "know no licensing regimes (use --model bayes)"
+            )
+        paths = baseline_paths(
+            inputs, method=args.model, horizon=args.horizon, n_paths=args.paths, rng=args.seed
+        )
+    else:
+        if args.fit:
+            from riskmodel.models.export_model import load_model_priors
+            from riskmodel.models.fit import load_fit
+
+            fitted = load_fit(args.fit, inputs=inputs, priors=load_model_priors(args.priors))
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                fitted = fit(
+                    inputs,
+                    priors=args.priors,
+                    sampler=sampler_from_args(args, progress=sys.stderr.isatty()),
+                )
+            fitted.save(Path(args.out) / "fit")
+            if not fitted.diagnostics.passed:
+                print(
+                    "riskmodel: warning: convergence checks failed: "
+                    + "; ".join(fitted.diagnostics.failures),
+                    file=sys.stderr,
+                )
+        paths = forecast(
+            fitted,
+            scenario=scenario,
+            horizon=args.horizon,
+            n_paths=args.paths,
+            seed=args.seed,
+            inputs=inputs,
+        )
+    out = write_forecast(paths, args.out)
+    months = paths["month"].values
+    print(
+        f"{args.model} forecast, scenario '{scenario.name}', {args.paths} paths, "
+        f"{months[0]}..{months[-1]}: wrote {out}/forecast.csv and paths.nc"
+    )
+    last = paths["exports"].isel(month=-1)
+    for dest in paths["destination"].values[:6]:
+        v = last.sel(destination=dest).values
+        q = [float(x) for x in np.quantile(v, [0.05, 0.5, 0.95])]
+        print(f"  {dest:<16} {months[-1]}: median {q[1]:,.0f} t (90% {q[0]:,.0f}-{q[2]:,.0f})")
+    return 0

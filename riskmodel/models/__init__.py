@@ -1,0 +1,1 @@
+"""Models: the joint PyMC model of approval and volume, and statsmodels baselines."""

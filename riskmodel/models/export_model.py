@@ -1,0 +1,248 @@
+"""The joint Bayesian model of licence approval rates and export volumes (PyMC).
+
+For destination ``d`` and month ``t`` (DESIGN.md, "Models")::
+
+    log mu[d,t] = loc[d] + level0[d] + g[t] + share[d,t] + season[month(t)]
+        g[t]      = drift * t + cumsum(sigma_level * eps)        common local level
+        share[d]  = cumsum over 6-month knots, linearly interpolated (0 for World)
+    a[d,t]      = 1 before licensing; afterwards sigmoid(x[d,t]) with
+        x[d,t]    = rho * x[d,t-1] + (1 - rho) * (m[regime(t)] + delta[d]) + sigma_a * eps
+    log y_i     ~ StudentT(nu, log sum_{t in months_i} mu[d_i,t] * a[d_i,t], sigma_obs)
+    approved_j  ~ BetaBinomial(applications_j, mean a over the counts' months)
+
+Everything is non-centred. ``x`` is a linear recursion, so it is written as a
+lower-triangular matrix product rather than a scan (cheaper gradients). Reported
+zeros are *censored* at the reporting resolution (``P(y < zero_threshold_t)``):
+a hurdle would need a separate zero process that a handful of zeros cannot inform,
+whereas censoring says exactly what a zero in customs means, "less than one unit".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.config.priors import PriorSet, default_priors_path, parse_priors, read_yaml
+from riskmodel.models.inputs import ModelInputs
+
+MODEL_TYPE = "export_model"
+
+#: Prior name -> required support.
+REQUIRED_PRIORS: dict[str, str] = {
+    "demand_drift": "real",
+    "demand_level_sigma": "positive",
+    "destination_level": "real",
+    "destination_share_sigma": "positive",
+    "season_sigma": "positive",
+    "regime_mean_mu": "real",
+    "regime_mean_sigma": "positive",
+    "destination_offset_sigma": "positive",
+    "approval_persistence": "unit",
+    "approval_sigma": "positive",
+    "obs_sigma": "positive",
+}
+REQUIRED_SETTINGS: dict[str, type | tuple[type, ...]] = {
+    "student_t_nu": (int, float),
+    "share_knot_months": int,
+    "pre_control_approval": float,
+    "zero_threshold_t": float,
+    "licence_concentration": (int, float),
+}
+
+#: The variables NUTS samples (convergence is checked on these, not on deterministics).
+FREE_VARIABLES = (
+    "demand_drift", "demand_level_sigma", "level_innovation", "destination_level",
+    "destination_share_sigma", "share_innovation", "season_raw", "season_sigma",
+    "regime_mean_mu", "regime_mean_sigma", "regime_mean_raw", "destination_offset_sigma",
+    "destination_offset_raw", "approval_persistence", "approval_sigma", "approval_innovation",
+    "obs_sigma",
+)  # fmt: skip
+
+
+def load_model_priors(path: str | None = None) -> PriorSet:
+    """Load and validate the priors of the export model (default: the bundled file).
+
+    Raises
+    ------
+    riskmodel.exceptions.PriorsError
+        Listing every problem in the file.
+    """
+    file = path or default_priors_path(MODEL_TYPE)
+    return parse_priors(
+        read_yaml(file),
+        path=file,
+        required=REQUIRED_PRIORS,
+        required_settings=REQUIRED_SETTINGS,
+        model=MODEL_TYPE,
+    )
+
+
+def _knot_weights(n_months: int, spacing: int) -> np.ndarray:
+    """Linear interpolation weights from knots every ``spacing`` months to months."""
+    n_knots = (n_months - 1) // spacing + 2
+    weights = np.zeros((n_months, n_knots))
+    for t in range(n_months):
+        k, frac = divmod(t, spacing)
+        weights[t, k] += 1 - frac / spacing
+        weights[t, k + 1] += frac / spacing
+    return weights
+
+
+def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
+    """Build the PyMC model for one product.
+
+    Parameters
+    ----------
+    inputs : ModelInputs
+        Observations, regimes and licence counts (see :func:`prepare_inputs`).
+    priors : PriorSet
+        As returned by :func:`load_model_priors`.
+
+    Returns
+    -------
+    pymc.Model
+        With dims ``destination``, ``month``, ``regime``, ``month_of_year``,
+        ``controlled_month``, ``knot`` and ``other_destination``.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    n_dest, n_months = len(inputs.destinations), inputs.n_months
+    schedule = inputs.regimes
+    t0 = schedule.control_start
+    spacing = int(priors.setting("share_knot_months"))
+    weights = _knot_weights(n_months, spacing)
+    month_of_year = np.array([m.month - 1 for m in inputs.months])
+    loc = inputs.log_location()
+
+    coords: dict[str, Any] = {
+        "destination": list(inputs.destinations),
+        "month": inputs.month_labels,
+        "month_of_year": list(range(1, 13)),
+        "knot": list(range(weights.shape[1])),
+        "other_destination": list(inputs.destinations[1:]),
+    }
+    if t0 is not None:
+        coords["regime"] = list(schedule.names)
+        coords["controlled_month"] = inputs.month_labels[t0:]
+
+    with pm.Model(coords=coords) as model:
+        # Counterfactual demand: what would have shipped without licensing.
+        drift = priors["demand_drift"].create_variable()
+        sigma_level = priors["demand_level_sigma"].create_variable()
+        eps_level = pm.Normal("level_innovation", 0.0, 1.0, dims="month")
+        common = pt.cumsum(sigma_level * eps_level) + drift * np.arange(n_months)
+        level0 = priors["destination_level"].create_variable(dims="destination")
+        if n_dest > 1:
+            sigma_share = priors["destination_share_sigma"].create_variable()
+            eps_share = pm.Normal("share_innovation", 0.0, 1.0, dims=("other_destination", "knot"))
+            share_knots = pt.cumsum(sigma_share * eps_share, axis=1)
+            share = pt.concatenate(
+                [pt.zeros((1, n_months)), pt.dot(share_knots, weights.T)], axis=0
+            )
+        else:
+            share = pt.zeros((1, n_months))
+        season_raw = pm.Normal("season_raw", 0.0, 1.0, dims="month_of_year")
+        season_sigma = priors["season_sigma"].create_variable()
+        season = pm.Deterministic(
+            "season", season_sigma * (season_raw - season_raw.mean()), dims="month_of_year"
+        )
+        log_demand = pm.Deterministic(
+            "log_demand",
+            loc[:, None]
+            + level0[:, None]
+            + common[None, :]
+            + share
+            + season[month_of_year][None, :],
+            dims=("destination", "month"),
+        )
+
+        # Approval (release) rate: 1 before licensing, a logit AR(1) around regime means after.
+        pre_logit = float(
+            np.log(
+                priors.setting("pre_control_approval")
+                / (1 - priors.setting("pre_control_approval"))
+            )
+        )
+        if t0 is not None:
+            n_ctrl = n_months - t0
+            mu_m = priors["regime_mean_mu"].create_variable()
+            sigma_m = priors["regime_mean_sigma"].create_variable()
+            m_raw = pm.Normal("regime_mean_raw", 0.0, 1.0, dims="regime")
+            regime_mean = pm.Deterministic("regime_mean", mu_m + sigma_m * m_raw, dims="regime")
+            if n_dest > 1:
+                sigma_delta = priors["destination_offset_sigma"].create_variable()
+                delta_raw = pm.Normal("destination_offset_raw", 0.0, 1.0, dims="other_destination")
+                delta = pt.concatenate([pt.zeros(1), sigma_delta * delta_raw])
+            else:
+                delta = pt.zeros(1)
+            pm.Deterministic("destination_offset", delta, dims="destination")
+            rho = priors["approval_persistence"].create_variable()
+            sigma_a = priors["approval_sigma"].create_variable()
+            eps_a = pm.Normal(
+                "approval_innovation", 0.0, 1.0, dims=("destination", "controlled_month")
+            )
+            target = regime_mean[schedule.index[t0:]][None, :] + delta[:, None]
+            steps = np.arange(n_ctrl)
+            lag = steps[:, None] - steps[None, :]
+            decay = pt.switch(lag >= 0, rho ** np.maximum(lag, 0), 0.0)
+            drive = (1 - rho) * target + sigma_a * eps_a
+            x_ctrl = pt.dot(drive, decay.T) + (rho ** (steps + 1))[None, :] * pre_logit
+            logit_a = pt.concatenate([pt.full((n_dest, t0), pre_logit), x_ctrl], axis=1)
+            log_a = pt.concatenate([pt.zeros((n_dest, t0)), -pt.log1p(pt.exp(-x_ctrl))], axis=1)
+        else:
+            logit_a = pt.full((n_dest, n_months), pre_logit)
+            log_a = pt.zeros((n_dest, n_months))
+        pm.Deterministic("approval_logit", logit_a, dims=("destination", "month"))
+        approval = pm.Deterministic("approval", pt.exp(log_a), dims=("destination", "month"))
+
+        # Observations: each row observes the total over its months.
+        log_flow = log_demand + log_a
+        cells = log_flow[inputs.obs_destination[:, None], inputs.obs_months]
+        total = pt.sum(pt.switch(inputs.obs_mask, pt.exp(cells), 0.0), axis=1)
+        log_total = pt.log(total)
+        sigma_obs = priors["obs_sigma"].create_variable()
+        nu = float(priors.setting("student_t_nu"))
+        positive = ~inputs.obs_is_zero
+        pm.StudentT(
+            "log_exports",
+            nu=nu,
+            mu=log_total[np.flatnonzero(positive)],
+            sigma=sigma_obs,
+            observed=np.log(inputs.obs_quantity[positive]),
+        )
+        if (~positive).any():
+            censor_at = np.log(float(priors.setting("zero_threshold_t")))
+            dist = pm.StudentT.dist(nu=nu, mu=log_total[np.flatnonzero(~positive)], sigma=sigma_obs)
+            pm.Potential("reported_zeros", pm.logcdf(dist, censor_at).sum())
+
+        lic = inputs.licences
+        if lic is not None and t0 is not None:
+            kappa = float(priors.setting("licence_concentration"))
+            mean_a = pt.stack(
+                [
+                    approval[d, f : ell + 1].mean()
+                    for d, f, ell in zip(lic.destination, lic.first, lic.last, strict=True)
+                ]
+            )
+            mean_a = pt.clip(mean_a, 1e-6, 1 - 1e-6)
+            pm.BetaBinomial(
+                "licences_approved",
+                n=lic.applications,
+                alpha=mean_a * kappa,
+                beta=(1 - mean_a) * kappa,
+                observed=lic.approved,
+            )
+    return model
+
+
+def free_variable_names(model: Any) -> list[str]:
+    """Names of the sampled (free) variables of a built model."""
+    return [rv.name for rv in model.free_RVs]
+
+
+def months_index(labels: list[str]) -> pd.PeriodIndex:
+    """Parse ``YYYY-MM`` labels back into a monthly PeriodIndex."""
+    return pd.PeriodIndex(labels, freq="M")

@@ -1,0 +1,240 @@
+"""Fit the export model, save the posterior with its provenance, load it back safely."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel import __version__
+from riskmodel.atomic import atomic_write
+from riskmodel.config.priors import PriorSet
+from riskmodel.exceptions import ArtifactMismatchError, RiskModelError
+from riskmodel.models.diagnostics import (
+    ConvergenceReport,
+    convergence_report,
+    read_netcdf,
+    warn_if_failed,
+)
+from riskmodel.models.export_model import (
+    MODEL_TYPE,
+    build_model,
+    free_variable_names,
+    load_model_priors,
+)
+from riskmodel.models.inputs import ModelInputs
+from riskmodel.sampling import SamplerConfig, default_backend, sample
+
+log = logging.getLogger(__name__)
+
+POSTERIOR_FILE = "posterior.nc"
+DIAGNOSTICS_FILE = "diagnostics.json"
+APPROVAL_FILE = "approval.csv"
+
+
+@dataclass
+class FittedModel:
+    """A fitted export model: the posterior, what it was fitted on, and how well.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        Posterior with dims ``(chain, draw, destination, month)`` for ``approval``,
+        ``approval_logit`` and ``log_demand``; attrs carry the provenance.
+    diagnostics : ConvergenceReport
+        R-hat, ESS, divergences and BFMI against the thresholds.
+    timings : dict
+        ``compile_seconds``, ``seconds`` (sampling wall time), ``backend``,
+        ``gradient_evaluations``.
+    """
+
+    idata: Any
+    diagnostics: ConvergenceReport
+    timings: dict[str, Any]
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """Provenance: version, model type, data and priors hashes, seed, backend."""
+        return dict(self.idata.posterior.attrs)
+
+    @property
+    def destinations(self) -> list[str]:
+        """Modelled destinations, World first."""
+        return [str(d) for d in self.idata.posterior["destination"].values]
+
+    @property
+    def months(self) -> pd.PeriodIndex:
+        """Modelled months."""
+        return pd.PeriodIndex([str(m) for m in self.idata.posterior["month"].values], freq="M")
+
+    def approval_summary(self) -> pd.DataFrame:
+        """Approval rate per month and destination: mean and 5/50/95% quantiles.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``month`` (YYYY-MM), ``destination``, ``mean``, ``q05``, ``q50``, ``q95``.
+        """
+        a = self.idata.posterior["approval"].stack(sample=("chain", "draw"))
+        values = a.transpose("sample", "destination", "month").values
+        qs = np.quantile(values, [0.05, 0.5, 0.95], axis=0)
+        rows = []
+        for j, dest in enumerate(a["destination"].values):
+            for k, month in enumerate(a["month"].values):
+                rows.append(
+                    {
+                        "month": str(month),
+                        "destination": str(dest),
+                        "mean": float(values[:, j, k].mean()),
+                        "q05": float(qs[0, j, k]),
+                        "q50": float(qs[1, j, k]),
+                        "q95": float(qs[2, j, k]),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def diagnostics_dict(self) -> dict[str, Any]:
+        """Return what ``diagnostics.json`` holds."""
+        out = self.diagnostics.to_dict()
+        out.update(self.timings)
+        out.update({k: v for k, v in self.attrs.items() if k in ("data_hash", "priors_hash")})
+        return out
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``posterior.nc``, ``diagnostics.json`` and ``approval.csv`` atomically.
+
+        Each file is written to a temporary name in ``out_dir`` and moved into place,
+        so a killed run never leaves a half-written file where a good one was.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / POSTERIOR_FILE, lambda p: self.idata.to_netcdf(str(p)))
+        atomic_write(
+            out / DIAGNOSTICS_FILE,
+            lambda p: Path(p).write_text(json.dumps(self.diagnostics_dict(), indent=2) + "\n"),
+        )
+        atomic_write(
+            out / APPROVAL_FILE,
+            lambda p: self.approval_summary().to_csv(p, index=False, float_format="%.6g"),
+        )
+        return out
+
+
+def fit_model(
+    inputs: ModelInputs,
+    priors: PriorSet | None = None,
+    sampler: SamplerConfig | None = None,
+) -> FittedModel:
+    """Fit the joint approval/volume model with NUTS.
+
+    Parameters
+    ----------
+    inputs : ModelInputs
+        From :func:`riskmodel.models.prepare_inputs`.
+    priors : PriorSet, optional
+        Default: the bundled ``priors/export_model.yaml``.
+    sampler : SamplerConfig, optional
+        Backend and settings; default nutpie (PyMC's NUTS when nutpie is missing),
+        4 chains x (1000 tune + 2000 draws), seed 0.
+
+    Returns
+    -------
+    FittedModel
+        Warns with :class:`~riskmodel.exceptions.ConvergenceWarning` when the
+        diagnostics fail their thresholds.
+    """
+    priors = priors or load_model_priors()
+    sampler = sampler or SamplerConfig(backend=default_backend())
+    model = build_model(inputs, priors)
+    free = free_variable_names(model)
+    wall = time.perf_counter()
+    result = sample(model, sampler)
+    idata = result.idata
+    attrs = {
+        "riskmodel_version": __version__,
+        "model_type": MODEL_TYPE,
+        "product": inputs.product,
+        "data_hash": inputs.data_hash,
+        "priors_hash": priors.hash,
+        "seed": int(sampler.seed),
+        "backend": result.backend,
+        "draws": int(sampler.draws),
+        "tune": int(sampler.tune),
+        "chains": int(sampler.chains),
+        "free_variables": ",".join(free),
+        "regimes": "|".join(inputs.regimes.names),
+        "regime_starts": "|".join(str(s) for s in inputs.regimes.starts),
+        "dropped": "|".join(inputs.dropped),
+    }
+    idata.posterior.attrs.update(attrs)
+    report = convergence_report(idata, free)
+    warn_if_failed(report)
+    timings = {
+        "backend": result.backend,
+        "seconds": round(result.sampling_seconds, 3),
+        "compile_seconds": round(result.compile_seconds, 3),
+        "wall_seconds": round(time.perf_counter() - wall, 3),
+        "gradient_evaluations": result.gradient_evaluations,
+        "draws": sampler.draws,
+        "tune": sampler.tune,
+        "chains": sampler.chains,
+        "seed": sampler.seed,
+    }
+    return FittedModel(idata, report, timings)
+
+
+def load_fit(
+    fit_dir: str | Path,
+    *,
+    inputs: ModelInputs | None = None,
+    priors: PriorSet | None = None,
+) -> FittedModel:
+    """Load a saved fit, refusing one made on other data or priors.
+
+    Parameters
+    ----------
+    fit_dir : str or Path
+        A directory written by :meth:`FittedModel.save` (or ``riskmodel fit``).
+    inputs, priors : optional
+        When given, their hashes must equal those the posterior was fitted on.
+
+    Raises
+    ------
+    ArtifactMismatchError
+        If the posterior belongs to other data, other priors, or another model type.
+    RiskModelError
+        If the directory holds no posterior.
+    """
+    path = Path(fit_dir) / POSTERIOR_FILE
+    if not path.is_file():
+        raise RiskModelError(f"{path}: no saved posterior (run 'riskmodel fit --out {fit_dir}')")
+    idata = read_netcdf(path)
+    attrs = dict(idata.posterior.attrs)
+    if attrs.get("model_type") != MODEL_TYPE:
+        raise ArtifactMismatchError(
+            f"{path}: model type {attrs.get('model_type')!r}, expected {MODEL_TYPE!r}"
+        )
+    if inputs is not None and attrs.get("data_hash") != inputs.data_hash:
+        raise ArtifactMismatchError(
+            f"{path}: fitted on other data (data hash {attrs.get('data_hash')} != "
+            f"{inputs.data_hash}); refit with 'riskmodel fit'"
+        )
+    if priors is not None and attrs.get("priors_hash") != priors.hash:
+        raise ArtifactMismatchError(
+            f"{path}: fitted with other priors (priors hash {attrs.get('priors_hash')} != "
+            f"{priors.hash}); refit with 'riskmodel fit'"
+        )
+    free = [v for v in str(attrs.get("free_variables", "")).split(",") if v]
+    report = convergence_report(idata, free or None)
+    diag_path = Path(fit_dir) / DIAGNOSTICS_FILE
+    timings: dict[str, Any] = {}
+    if diag_path.is_file():
+        saved = json.loads(diag_path.read_text())
+        timings = {k: saved[k] for k in ("backend", "seconds", "compile_seconds") if k in saved}
+    return FittedModel(idata, report, timings)

@@ -1,0 +1,118 @@
+"""Licensing regimes from dated policy events.
+
+Regimes are taken from the policy events, never from the fit. For one product:
+
+- Before the first ``control_effective`` or ``ban`` event that matches the product,
+  there is no licensing: the approval rate is 1.
+- From that month on, every matching event of a type in :data:`REGIME_EVENT_TYPES`
+  opens a new regime. Several events that fall in the same month open one regime.
+- An event in the second half of a month (day > 15) takes effect from the next
+  month, because a month's customs figure mostly reflects shipments cleared
+  before it; an event whose day is unknown counts from its own month.
+
+``control_announced`` events do not change the approval regime (they are kept for
+the report and for the pre-control rush of the shock-shape work).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Event types that open a new approval regime once licensing is in force.
+REGIME_EVENT_TYPES = frozenset(
+    {"control_effective", "ban", "licences_approved", "deal", "suspension"}
+)
+#: Event types that put licensing in force.
+CONTROL_START_TYPES = frozenset({"control_effective", "ban"})
+
+#: Day of month after which an event counts from the next month.
+LATE_IN_MONTH_DAY = 15
+
+
+@dataclass(frozen=True)
+class RegimeSchedule:
+    """The approval regime of each modelled month.
+
+    Attributes
+    ----------
+    names : tuple of str
+        One label per regime, e.g. ``"2025-04 control_effective"``.
+    starts : tuple of pandas.Period
+        The first month of each regime.
+    index : numpy.ndarray
+        Regime number of every month of the window, -1 where no control is in force.
+    """
+
+    names: tuple[str, ...]
+    starts: tuple[pd.Period, ...]
+    index: np.ndarray
+
+    @property
+    def n_regimes(self) -> int:
+        """Number of regimes under licensing."""
+        return len(self.names)
+
+    @property
+    def control_start(self) -> int | None:
+        """Index of the first controlled month in the window, or None."""
+        hits = np.flatnonzero(self.index >= 0)
+        return int(hits[0]) if hits.size else None
+
+
+def effective_month(date: pd.Timestamp, day_known: bool = True) -> pd.Period:
+    """Return the first month whose customs figure an event affects."""
+    month = pd.Period(date, freq="M")
+    if day_known and date.day > LATE_IN_MONTH_DAY:
+        return month + 1
+    return month
+
+
+def regime_schedule(events: pd.DataFrame, months: pd.PeriodIndex) -> RegimeSchedule:
+    """Build the regime schedule of a product over the modelling window.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Policy events already filtered to the product (columns ``date``,
+        ``event_type``, and optionally ``day_known``).
+    months : pandas.PeriodIndex
+        The modelled months.
+
+    Returns
+    -------
+    RegimeSchedule
+    """
+    index = np.full(len(months), -1, dtype=np.int64)
+    if events is None or len(events) == 0:
+        return RegimeSchedule((), (), index)
+    ev = events[events["event_type"].isin(REGIME_EVENT_TYPES)].copy()
+    if ev.empty:
+        return RegimeSchedule((), (), index)
+    day_known = ev["day_known"] if "day_known" in ev else pd.Series(True, index=ev.index)
+    ev["start"] = [
+        effective_month(pd.Timestamp(d), bool(k))
+        for d, k in zip(ev["date"], day_known, strict=True)
+    ]
+    ev = ev.sort_values(["start", "date"])
+    control = ev[ev["event_type"].isin(CONTROL_START_TYPES)]
+    if control.empty:
+        return RegimeSchedule((), (), index)
+    first = control["start"].iloc[0]
+    ev = ev[ev["start"] >= first]
+    starts: list[pd.Period] = []
+    names: list[str] = []
+    for start, group in ev.groupby("start", sort=True):
+        if start > months[-1]:
+            break
+        starts.append(start)
+        names.append(f"{start} {'+'.join(sorted(set(group['event_type'])))}")
+    for r, start in enumerate(starts):
+        index[np.asarray(months >= start)] = r
+    # A regime superseded before the window opens has no month to inform it: drop it.
+    used = sorted(set(index[index >= 0].tolist()))
+    remap = {old: new for new, old in enumerate(used)}
+    index = np.array([remap.get(int(i), -1) for i in index], dtype=np.int64)
+    return RegimeSchedule(tuple(names[i] for i in used), tuple(starts[i] for i in used), index)

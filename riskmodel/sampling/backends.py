@@ -1,0 +1,224 @@
+"""NUTS backends by name: ``nutpie`` (default), ``pymc`` (PyMC's own NUTS), ``numpyro``.
+
+All three sample the same PyMC model and return an ArviZ ``InferenceData`` with the
+same groups, plus the compile and sampling wall times measured apart.
+
+Compile cost is paid once per model structure and process: a compiled nutpie model
+is kept in an in-process cache keyed by a hash of the model's graph, so a second fit
+of the same structure (a test suite, a backtest over origins with equal window
+lengths, a benchmark) skips it. Across processes, nutpie's numba backend and
+PyTensor's C backend keep their own on-disk caches (numba's cache and PyTensor's
+``compiledir``), which make a warm start several times faster than a cold one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from riskmodel.exceptions import BackendUnavailableError
+
+log = logging.getLogger(__name__)
+
+#: Backend names, in order of preference.
+BACKENDS = ("nutpie", "pymc", "numpyro")
+_REQUIRES = {"nutpie": "nutpie", "pymc": "pymc", "numpyro": "numpyro"}
+
+_COMPILED: OrderedDict[str, Any] = OrderedDict()
+_COMPILED_MAX = 8
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """How to run NUTS.
+
+    Parameters
+    ----------
+    backend : str
+        One of :data:`BACKENDS`.
+    draws, tune, chains : int
+        Posterior draws and warm-up iterations per chain, and the number of chains.
+    target_accept : float
+        NUTS target acceptance rate (higher: smaller steps, fewer divergences).
+    seed : int
+        Seed of the sampler; the same seed and inputs give the same draws.
+    cores : int
+        Chains run in parallel on this many cores.
+    progress : bool
+        Show the backend's progress bar.
+    """
+
+    backend: str = "nutpie"
+    draws: int = 2000
+    tune: int = 1000
+    chains: int = 4
+    target_accept: float = 0.85
+    seed: int = 0
+    cores: int = 2
+    progress: bool = False
+
+
+@dataclass
+class SampleResult:
+    """The posterior and what it cost."""
+
+    idata: Any
+    backend: str
+    compile_seconds: float
+    sampling_seconds: float
+    gradient_evaluations: int | None
+
+
+def available_backends() -> list[str]:
+    """Names of the backends whose packages are installed."""
+    return [b for b in BACKENDS if importlib.util.find_spec(_REQUIRES[b]) is not None]
+
+
+def default_backend() -> str:
+    """``nutpie`` when installed (far faster here), else PyMC's own NUTS."""
+    return "nutpie" if "nutpie" in available_backends() else "pymc"
+
+
+def _check_backend(name: str) -> None:
+    if name not in BACKENDS:
+        raise BackendUnavailableError(
+            f"unknown backend '{name}'; choose one of {', '.join(BACKENDS)}"
+        )
+    if name not in available_backends():
+        hint = " (pip install 'riskmodel[numpyro]')" if name == "numpyro" else ""
+        raise BackendUnavailableError(f"backend '{name}' is not installed{hint}")
+
+
+def model_structure_hash(model: Any) -> str:
+    """Return a hash of the log-probability graph (structure and constants)."""
+    import numpy as np
+    try:
+        from pytensor.graph.traversal import io_toposort
+    except ImportError:  # pytensor < 2.31
+        from pytensor.graph.basic import io_toposort
+
+    logp = model.logp()
+    h = hashlib.sha256()
+    for node in io_toposort(list(model.value_vars), [logp]):
+        h.update(str(node.op).encode())
+        for inp in node.inputs:
+            data = getattr(inp, "data", None)
+            if data is not None:
+                h.update(np.asarray(data).tobytes())
+                h.update(str(np.asarray(data).shape).encode())
+    for v in model.value_vars:
+        h.update(f"{v.name}{v.type}".encode())
+    return h.hexdigest()[:20]
+
+
+def _compile_nutpie(model: Any) -> tuple[Any, float]:
+    import nutpie
+
+    key = model_structure_hash(model)
+    if key in _COMPILED:
+        _COMPILED.move_to_end(key)
+        return _COMPILED[key], 0.0
+    start = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    seconds = time.perf_counter() - start
+    _COMPILED[key] = compiled
+    while len(_COMPILED) > _COMPILED_MAX:
+        _COMPILED.popitem(last=False)
+    return compiled, seconds
+
+
+def _sample_nutpie(model: Any, cfg: SamplerConfig) -> SampleResult:
+    import nutpie
+
+    compiled, compile_s = _compile_nutpie(model)
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=cfg.draws,
+        tune=cfg.tune,
+        chains=cfg.chains,
+        cores=cfg.cores,
+        seed=cfg.seed,
+        target_accept=cfg.target_accept,
+        progress_bar=cfg.progress,
+    )
+    seconds = time.perf_counter() - start
+    steps = None
+    stats = getattr(idata, "sample_stats", None)
+    if stats is not None and "n_steps" in stats:
+        steps = int(stats["n_steps"].sum())
+    return SampleResult(idata, "nutpie", compile_s, seconds, steps)
+
+
+def _sample_pymc(model: Any, cfg: SamplerConfig, nuts_sampler: str = "pymc") -> SampleResult:
+    import pymc as pm
+
+    start = time.perf_counter()
+    if nuts_sampler == "pymc":
+        # Build the C-compiled gradient once up front so compile and sampling time are
+        # measured apart; pm.sample then finds the compiled module in PyTensor's cache.
+        model.logp_dlogp_function(ravel_inputs=True)
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    with model:
+        idata = pm.sample(
+            draws=cfg.draws,
+            tune=cfg.tune,
+            chains=cfg.chains,
+            cores=min(cfg.cores, cfg.chains),
+            random_seed=cfg.seed,
+            target_accept=cfg.target_accept,
+            progressbar=cfg.progress,
+            nuts_sampler=nuts_sampler,
+            compute_convergence_checks=False,
+        )
+    seconds = time.perf_counter() - start
+    steps = None
+    stats = idata.sample_stats
+    for name in ("n_steps", "tree_size", "num_steps"):
+        if name in stats:
+            steps = int(stats[name].sum())
+            break
+    return SampleResult(idata, nuts_sampler, compile_s, seconds, steps)
+
+
+def sample(model: Any, config: SamplerConfig | None = None) -> SampleResult:
+    """Sample a PyMC model with NUTS on the chosen backend.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model to sample.
+    config : SamplerConfig, optional
+        Backend and settings; the defaults when omitted.
+
+    Returns
+    -------
+    SampleResult
+        The InferenceData (posterior and sample_stats), the backend name, compile
+        and sampling seconds, and the number of gradient evaluations when known.
+
+    Raises
+    ------
+    BackendUnavailableError
+        For an unknown backend name or one whose package is not installed.
+    """
+    cfg = config or SamplerConfig()
+    _check_backend(cfg.backend)
+    log.info(
+        "sampling with %s: %d chains x (%d tune + %d draws)",
+        cfg.backend,
+        cfg.chains,
+        cfg.tune,
+        cfg.draws,
+    )
+    if cfg.backend == "nutpie":
+        return _sample_nutpie(model, cfg)
+    if cfg.backend == "numpyro":
+        return _sample_pymc(model, cfg, nuts_sampler="numpyro")
+    return _sample_pymc(model, cfg)

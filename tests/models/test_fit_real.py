@@ -1,0 +1,88 @@
+"""A real NUTS fit of the real model on a slice of the real data (default run).
+
+The slice (World and US since 2022) and the tiny sampler settings keep this to the
+compile (~20-30 s, once per session: later fits of the same structure reuse it) plus a
+few seconds of sampling. Convergence is not expected at these settings; what is tested
+is that the whole fit path works on real data and the posterior tells the real story.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from riskmodel.exceptions import ArtifactMismatchError, ConvergenceWarning
+from riskmodel.models.export_model import load_model_priors
+from riskmodel.models.fit import load_fit
+from riskmodel.pipeline import fit, load_inputs
+from riskmodel.sampling import SamplerConfig
+
+TINY = SamplerConfig(backend="nutpie", draws=150, tune=250, chains=2, seed=11)
+
+
+@pytest.fixture(scope="module")
+def slice_fit(magnet_slice_csv):
+    inputs = load_inputs(magnet_slice_csv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = fit(inputs, sampler=TINY)
+    return inputs, fitted
+
+
+def test_real_fit_has_named_dims_and_provenance(slice_fit):
+    inputs, fitted = slice_fit
+    post = fitted.idata.posterior
+    assert post["approval"].dims == ("chain", "draw", "destination", "month")
+    assert list(post["destination"].values) == ["World", "United States"]
+    assert post.sizes["draw"] == 150 and post.sizes["chain"] == 2
+    assert fitted.attrs["data_hash"] == inputs.data_hash
+    assert fitted.attrs["backend"] == "nutpie"
+    assert fitted.attrs["seed"] == 11
+    assert np.isfinite(fitted.diagnostics.max_rhat)
+    assert fitted.timings["seconds"] > 0
+
+
+def test_real_fit_tells_the_april_2025_story(slice_fit):
+    _, fitted = slice_fit
+    table = fitted.approval_summary()
+    q50 = table.set_index(["destination", "month"])["q50"]
+    assert q50["World", "2025-03"] == 1.0  # no licensing before April 2025
+    assert q50["World", "2025-05"] < 0.5  # the May 2025 low
+    assert q50["United States", "2025-05"] < q50["World", "2025-05"]  # US cut harder
+    assert q50["World", "2025-08"] > 0.7  # recovered by August
+    assert ((table["q05"] <= table["q50"]) & (table["q50"] <= table["q95"])).all()
+
+
+def test_save_load_round_trip_and_mismatch(tmp_path, slice_fit, magnet_slice_csv):
+    inputs, fitted = slice_fit
+    out = fitted.save(tmp_path / "fit")
+    for name in ("posterior.nc", "diagnostics.json", "approval.csv"):
+        assert (out / name).is_file()
+    priors = load_model_priors()
+    again = load_fit(out, inputs=inputs, priors=priors)
+    np.testing.assert_array_equal(
+        again.idata.posterior["approval"].values, fitted.idata.posterior["approval"].values
+    )
+    other = load_inputs(magnet_slice_csv, as_of="2025-06")
+    with pytest.raises(ArtifactMismatchError, match="fitted on other data"):
+        load_fit(out, inputs=other)
+    changed = priors.raw | {}
+    changed["priors"] = dict(priors.raw["priors"])
+    changed["priors"]["obs_sigma"] = {"dist": "HalfNormal", "sigma": 0.3, "reason": "wider"}
+    import yaml
+
+    path = tmp_path / "other_priors.yaml"
+    path.write_text(yaml.safe_dump(dict(changed)))
+    with pytest.raises(ArtifactMismatchError, match="other priors"):
+        load_fit(out, priors=load_model_priors(path))
+
+
+def test_same_seed_gives_same_draws(slice_fit, magnet_slice_csv):
+    inputs, fitted = slice_fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again = fit(inputs, sampler=TINY)  # compiled model reused from the in-process cache
+    assert again.timings["compile_seconds"] == 0.0
+    np.testing.assert_array_equal(
+        again.idata.posterior["approval"].values, fitted.idata.posterior["approval"].values
+    )
