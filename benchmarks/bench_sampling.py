@@ -1,0 +1,130 @@
+"""Benchmark the sampling core: NUTS backends on the joint model, side by side.
+
+Usage::
+
+    python benchmarks/bench_sampling.py            # bundled data + simulated sizes, all backends
+    python benchmarks/bench_sampling.py --smoke    # tiny sizes, nothing asserted (CI)
+
+For each model (the bundled magnet model and simulated panels of destinations x months)
+and each installed backend: compile time, sampling time, min bulk ESS, ESS per second of
+sampling and of wall time (compile included), gradient evaluations per second,
+divergences, and the ratio of min-bulk-ESS per sampling second to PyMC's NUTS measured in
+the same run. Inputs are built before any timing; every backend gets the same draws,
+tune, chains and seed. Prints a Markdown table (and writes it with --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+
+
+def _models(smoke: bool):
+    from riskmodel.models.export_model import load_model_priors
+    from riskmodel.models.simulate import simulate_from_prior, synthetic_inputs
+    from riskmodel.pipeline import load_inputs
+
+    priors = load_model_priors()
+    if smoke:
+        layout = synthetic_inputs(2, 24, control_at=18, regime_every=3, rng=0)
+        yield "simulated 2x24", simulate_from_prior(layout, priors, seed=0)[0], priors
+        return
+    yield "bundled magnets", load_inputs(), priors
+    for n_dest, n_months in ((3, 48), (8, 96)):
+        layout = synthetic_inputs(
+            n_dest, n_months, control_at=n_months - 9, regime_every=2, observed_share=0.6, rng=1
+        )
+        data, _ = simulate_from_prior(layout, priors, seed=1)
+        yield f"simulated {n_dest}x{n_months}", data, priors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (CI)")
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backends", default=None, help="comma list (default: all installed)")
+    parser.add_argument("--out", help="append the Markdown table to this file")
+    args = parser.parse_args(argv)
+
+    from riskmodel.exceptions import ConvergenceWarning
+    from riskmodel.models.diagnostics import convergence_report
+    from riskmodel.models.export_model import build_model, free_variable_names
+    from riskmodel.sampling import SamplerConfig, available_backends, sample
+
+    backends = args.backends.split(",") if args.backends else available_backends()
+    draws, tune = (50, 50) if args.smoke else (args.draws, args.tune)
+    chains = 2 if args.smoke else args.chains
+    rows = []
+    for label, inputs, priors in _models(args.smoke):
+        n_free = None
+        for backend in backends:
+            model = build_model(inputs, priors)  # built outside the timed part
+            n_free = n_free or sum(v.size for v in model.initial_point().values())
+            cfg = SamplerConfig(
+                backend=backend, draws=draws, tune=tune, chains=chains, seed=args.seed
+            )
+            wall = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = sample(model, cfg)
+            wall = time.perf_counter() - wall
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                report = convergence_report(result.idata, free_variable_names(model))
+            grads = result.gradient_evaluations
+            rows.append(
+                {
+                    "model": label,
+                    "free": n_free,
+                    "backend": backend,
+                    "compile_s": result.compile_seconds,
+                    "sampling_s": result.sampling_seconds,
+                    "min_ess_bulk": report.min_ess_bulk,
+                    "ess_per_s": report.min_ess_bulk / result.sampling_seconds,
+                    "ess_per_wall_s": report.min_ess_bulk / wall,
+                    "grad_per_s": (grads / result.sampling_seconds) if grads else float("nan"),
+                    "max_rhat": report.max_rhat,
+                    "divergences": report.divergences,
+                }
+            )
+            print(f"{label} / {backend}: {rows[-1]}", file=sys.stderr, flush=True)
+    for r in rows:
+        ref = [x for x in rows if x["model"] == r["model"] and x["backend"] == "pymc"]
+        r["ratio_vs_pymc"] = r["ess_per_s"] / ref[0]["ess_per_s"] if ref else float("nan")
+
+    head = (
+        f"Sampling core, `python benchmarks/bench_sampling.py{' --smoke' if args.smoke else ''}`, "
+        f"{dt.date.today()}, {platform.machine()} {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {chains} chains x ({tune} tune + {draws} draws), "
+        f"seed {args.seed}.\n\n"
+        "| model | free params | backend | compile s | sampling s | min bulk ESS | "
+        "ESS/s sampling | ESS/s wall | gradients/s | max R-hat | divergences | "
+        "ESS/s vs PyMC |\n|" + "---|" * 12 + "\n"
+    )
+    body = "".join(
+        f"| {r['model']} | {r['free']} | {r['backend']} | {r['compile_s']:.1f} | "
+        f"{r['sampling_s']:.1f} | {r['min_ess_bulk']:.0f} | {r['ess_per_s']:.2f} | "
+        f"{r['ess_per_wall_s']:.2f} | {r['grad_per_s']:,.0f} | {r['max_rhat']:.3f} | "
+        f"{r['divergences']} | {r['ratio_vs_pymc']:.1f}x |\n"
+        for r in rows
+    )
+    print(head + body)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as f:
+            f.write(head + body + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())
