@@ -83,12 +83,16 @@ def convergence_report(idata: Any, var_names: Sequence[str] | None = None) -> Co
 
     names = [v for v in (var_names or list(idata.posterior.data_vars)) if v in idata.posterior]
     post = idata.posterior[names]
+    n_chains = post.sizes.get("chain", 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(post)
+        rhat = az.rhat(post) if n_chains >= 2 else None
         ess_bulk = az.ess(post, method="bulk")
         ess_tail = az.ess(post, method="tail")
-    max_rhat, rhat_var = _worst(rhat, "rhat", largest=True)
+    if rhat is None:
+        max_rhat, rhat_var = float("nan"), ""
+    else:
+        max_rhat, rhat_var = _worst(rhat, "rhat", largest=True)
     min_bulk, bulk_var = _worst(ess_bulk, "ess", largest=False)
     min_tail, _ = _worst(ess_tail, "ess", largest=False)
     stats = idata.sample_stats
@@ -99,7 +103,9 @@ def convergence_report(idata: Any, var_names: Sequence[str] | None = None) -> Co
         min_bfmi = float("nan")
 
     failures = []
-    if not max_rhat <= THRESHOLDS["max_rhat"]:
+    if rhat is None:
+        failures.append("R-hat needs at least 2 chains")
+    elif not max_rhat <= THRESHOLDS["max_rhat"]:
         failures.append(f"max R-hat {max_rhat:.3f} > {THRESHOLDS['max_rhat']} ({rhat_var})")
     if not min_bulk >= THRESHOLDS["min_ess_bulk"]:
         failures.append(

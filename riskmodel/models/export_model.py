@@ -26,6 +26,7 @@ import pandas as pd
 
 from riskmodel.config.priors import PriorSet, default_priors_path, parse_priors, read_yaml
 from riskmodel.models.inputs import ModelInputs
+from riskmodel.sampling.pytensor_setup import configure_pytensor
 
 MODEL_TYPE = "export_model"
 
@@ -106,6 +107,7 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         With dims ``destination``, ``month``, ``regime``, ``month_of_year``,
         ``controlled_month``, ``knot`` and ``other_destination``.
     """
+    configure_pytensor()
     import pymc as pm
     import pytensor.tensor as pt
 

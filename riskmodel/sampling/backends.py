@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from riskmodel.exceptions import BackendUnavailableError
+from riskmodel.sampling.pytensor_setup import configure_pytensor
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ def sample(model: Any, config: SamplerConfig | None = None) -> SampleResult:
     """
     cfg = config or SamplerConfig()
     _check_backend(cfg.backend)
+    configure_pytensor()
     log.info(
         "sampling with %s: %d chains x (%d tune + %d draws)",
         cfg.backend,
