@@ -1,0 +1,619 @@
+"""Report figures as PNG files (matplotlib, drawn off-screen with the Agg canvas).
+
+Figures are built on :class:`matplotlib.figure.Figure` directly, never through
+``pyplot``, so rendering a report changes no global matplotlib state (no
+backend switch, no open figure left behind) and works on a headless machine.
+Every function writes one PNG and returns its path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from riskmodel.report.inputs import ScenarioResult
+from riskmodel.report.tables import industry_label, pair_label
+
+__all__ = [
+    "EVENT_COLOURS",
+    "HEATMAP_MIN_P",
+    "MAJOR_EVENTS",
+    "approval_figure",
+    "fan_figure",
+    "heatmap_figure",
+    "scenario_colours",
+    "stockout_figure",
+]
+
+DPI = 100
+#: Colour of each policy event type in the charts.
+EVENT_COLOURS = {
+    "control_announced": "#e08a00",
+    "control_effective": "#c62828",
+    "ban": "#6a1b9a",
+    "licences_approved": "#2e7d32",
+    "deal": "#00838f",
+    "suspension": "#1565c0",
+}
+_BAND = "#3b6ea8"
+#: Heat-map rows whose P(short) never reaches this are left out.
+HEATMAP_MIN_P = 0.01
+_WORLD = "World"
+
+
+def scenario_colours(names: Sequence[str]) -> dict[str, str]:
+    """One colour per scenario, stable for a given order."""
+    cmap = colormaps["tab10"]
+    return {name: _hex(cmap(i % 10)) for i, name in enumerate(names)}
+
+
+def _hex(rgba: tuple[float, ...]) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])
+
+
+def _mid(months: Sequence[str] | pd.Series) -> pd.DatetimeIndex:
+    """Middle of each month (for points and lines)."""
+    idx = pd.PeriodIndex([str(m) for m in months], freq="M").to_timestamp()
+    return idx + pd.Timedelta(days=14)
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    FigureCanvasAgg(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, facecolor="white", format="png")
+    return path
+
+
+def _tonnes(x: float, _pos: int) -> str:
+    if abs(x) >= 1000:
+        return f"{x / 1000:g}k"
+    return f"{x:g}"
+
+
+def _sort_destinations(names: Sequence[str]) -> list[str]:
+    unique = list(dict.fromkeys(str(n) for n in names))
+    return sorted(unique, key=lambda d: (d != _WORLD, unique.index(d)))
+
+
+def _grid(n: int, ncols: int = 3) -> tuple[int, int]:
+    ncols = max(1, min(ncols, n))
+    return math.ceil(n / ncols), ncols
+
+
+def _date_axis(ax: Any) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+#: Event types marked on the export fan charts (the approval chart marks every event).
+MAJOR_EVENTS = frozenset({"control_announced", "control_effective", "ban", "suspension"})
+
+
+def _mark_events(
+    ax: Any,
+    events: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    types: frozenset[str] | None = None,
+) -> set[str]:
+    """Draw numbered vertical lines for the events between ``start`` and ``end``.
+
+    Events on the same day share one line and one label ("3,4"); labels of
+    nearby events are staggered downwards from the top of the panel so they
+    do not overlap.
+    """
+    seen: set[str] = set()
+    if events is None or events.empty:
+        return seen
+    inside = events[(events["date"] >= start) & (events["date"] <= end)]
+    if types is not None:
+        inside = inside[inside["event_type"].isin(types)]
+    span_days = max((end - start).days, 1)
+    gap = span_days * 0.045
+    last_at_level: list[pd.Timestamp | None] = [None] * 4
+    for when, group in inside.groupby("date", sort=True):
+        kinds = list(dict.fromkeys(str(t) for t in group["event_type"]))
+        colour = EVENT_COLOURS.get(kinds[0], "#555555")
+        ax.axvline(when, color=colour, lw=0.9, ls="--", alpha=0.8, zorder=1)
+        level = next(
+            (
+                k
+                for k, prev in enumerate(last_at_level)
+                if prev is None or (when - prev).days >= gap
+            ),
+            min(range(len(last_at_level)), key=lambda k: last_at_level[k] or start),
+        )
+        last_at_level[level] = when
+        ax.text(
+            when,
+            0.985 - 0.075 * level,
+            ",".join(str(n) for n in group["number"]),
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=6.5,
+            color=colour,
+            in_layout=False,
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+        seen.update(kinds)
+    return seen
+
+
+def _event_handles(types: set[str]) -> list[Line2D]:
+    return [
+        Line2D(
+            [],
+            [],
+            color=EVENT_COLOURS.get(t, "#555555"),
+            ls="--",
+            lw=1.0,
+            label=t.replace("_", " "),
+        )
+        for t in EVENT_COLOURS
+        if t in types
+    ]
+
+
+def approval_figure(
+    approval: pd.DataFrame,
+    events: pd.DataFrame,
+    path: Path,
+    *,
+    regime_starts: Sequence[str] = (),
+    months_back: int = 24,
+    lead_months: int = 6,
+) -> Path:
+    """Approval (release) rate per destination: median and 90 % band, events marked.
+
+    Parameters
+    ----------
+    approval : pandas.DataFrame
+        ``approval.csv`` of the fit.
+    events : pandas.DataFrame
+        Numbered events of the product (:func:`riskmodel.report.tables.product_events`).
+    path : Path
+        Where to write the PNG.
+    regime_starts : sequence of str, optional
+        First month of each licensing regime (``YYYY-MM``); shaded alternately.
+    months_back : int, default 24
+        Most months of history shown, ending at the last fitted month.
+    lead_months : int, default 6
+        With ``regime_starts``, the chart starts this many months before the
+        first regime (when that still shows at least 12 months).
+
+    Returns
+    -------
+    Path
+    """
+    months = sorted({str(m) for m in approval["month"]})[-months_back:]
+    if regime_starts:
+        # Start shortly before licensing began: the flat years before it say little.
+        first = min(pd.Period(s, freq="M") for s in regime_starts if s) - lead_months
+        zoomed = [m for m in months if pd.Period(m, freq="M") >= first]
+        if len(zoomed) >= 12:
+            months = zoomed
+    data = approval[approval["month"].astype(str).isin(months)]
+    dests = _sort_destinations(data["destination"])
+    nrows, ncols = _grid(len(dests))
+    fig = Figure(figsize=(4.3 * ncols, 2.5 * nrows + 0.7), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
+    start = pd.Period(months[0], freq="M").to_timestamp()
+    end = pd.Period(months[-1], freq="M").to_timestamp(how="end")
+    types: set[str] = set()
+    starts = [pd.Period(s, freq="M").to_timestamp() for s in regime_starts if s]
+    for k, ax in enumerate(axes.flat):
+        if k >= len(dests):
+            ax.set_visible(False)
+            continue
+        d = data[data["destination"] == dests[k]].sort_values("month")
+        x = _mid(d["month"])
+        for i, s in enumerate(starts):
+            stop = starts[i + 1] if i + 1 < len(starts) else end
+            if stop > start and i % 2 == 0:
+                ax.axvspan(max(s, start), stop, color="#eeeeee", zorder=0, lw=0)
+        ax.fill_between(x, d["q05"], d["q95"], color=_BAND, alpha=0.25, lw=0, zorder=2)
+        ax.plot(x, d["q50"], color=_BAND, lw=1.6, zorder=3)
+        types |= _mark_events(ax, events, start, end)
+        ax.set_title(dests[k], fontsize=10, loc="left")
+        ax.set_ylim(0, 1.05)
+        ax.set_xlim(start, end)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+        ax.grid(axis="y", color="#dddddd", lw=0.6)
+        _date_axis(ax)
+    handles: list[Line2D | Patch] = [
+        Line2D([], [], color=_BAND, lw=1.6, label="median approval rate"),
+        Patch(color=_BAND, alpha=0.25, label="90% interval (q05–q95)"),
+    ]
+    if starts:
+        handles.append(Patch(color="#eeeeee", label="licensing regimes (alternate shading)"))
+    handles.extend(_event_handles(types))
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(4, len(handles)),
+        fontsize=8,
+        frameon=False,
+    )
+    return _save(fig, path)
+
+
+def fan_figure(
+    scenario: ScenarioResult,
+    history: pd.DataFrame,
+    events: pd.DataFrame,
+    path: Path,
+    *,
+    history_months: int = 36,
+) -> Path:
+    """Export fan chart per destination: customs history points and forecast bands.
+
+    Parameters
+    ----------
+    scenario : ScenarioResult
+        Forecast (and optionally paths, for the counterfactual line).
+    history : pandas.DataFrame
+        From :func:`riskmodel.report.tables.history_observations`.
+    events : pandas.DataFrame
+        Numbered events of the product.
+    path : Path
+        Where to write the PNG.
+    history_months : int, default 36
+        Months of history before the forecast start.
+
+    Returns
+    -------
+    Path
+    """
+    fc = scenario.forecast.copy()
+    fc["month"] = fc["month"].astype(str)
+    dests = _sort_destinations(fc["destination"])
+    months = sorted(set(fc["month"]))
+    first = pd.Period(months[0], freq="M")
+    hist_start = first - history_months
+    start = hist_start.to_timestamp()
+    end = pd.Period(months[-1], freq="M").to_timestamp(how="end")
+    counter = None
+    ds = scenario.paths
+    if ds is not None and "counterfactual" in ds:
+        counter = ds["counterfactual"].median("path")
+    nrows, ncols = _grid(len(dests))
+    fig = Figure(figsize=(4.3 * ncols, 2.6 * nrows + 0.7), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    types: set[str] = set()
+    has_sum = has_counter = False
+    inner = ("q25", "q75") if {"q25", "q75"} <= set(fc.columns) else None
+    for k, ax in enumerate(axes.flat):
+        if k >= len(dests):
+            ax.set_visible(False)
+            continue
+        dest = dests[k]
+        f = fc[fc["destination"] == dest].sort_values("month")
+        x = _mid(f["month"])
+        ax.fill_between(x, f["q05"], f["q95"], color=_BAND, alpha=0.18, lw=0, zorder=2)
+        if inner:
+            ax.fill_between(x, f[inner[0]], f[inner[1]], color=_BAND, alpha=0.32, lw=0, zorder=2)
+        ax.plot(x, f["q50"], color=_BAND, lw=1.6, zorder=3)
+        if counter is not None and dest in [str(v) for v in counter["destination"].values]:
+            c = counter.sel(destination=dest)
+            cx = _mid([str(m) for m in c["month"].values])
+            ax.plot(cx, c.values, color="#777777", lw=1.0, ls=":", zorder=3)
+            has_counter = True
+        if not history.empty:
+            h = history[history["destination"] == dest]
+            h = h[h["month"].map(lambda m: hist_start <= pd.Period(m, freq="M") < first)]
+            mon = h[h["kind"] == "month"]
+            ax.plot(_mid(mon["month"]), mon["quantity_t"], "o", ms=3.2, color="#222222", zorder=4)
+            sums = h[h["kind"] == "sum"]
+            if len(sums):
+                has_sum = True
+                ax.plot(
+                    _mid(sums["month"]),
+                    sums["quantity_t"],
+                    "o",
+                    ms=3.6,
+                    mfc="white",
+                    mec="#222222",
+                    mew=0.9,
+                    zorder=4,
+                )
+        ax.axvline(first.to_timestamp(), color="#999999", lw=0.8, zorder=1)
+        types |= _mark_events(ax, events, start, end, types=MAJOR_EVENTS)
+        ax.set_title(dest, fontsize=10, loc="left")
+        ax.set_xlim(start, end)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(FuncFormatter(_tonnes))
+        ax.grid(axis="y", color="#dddddd", lw=0.6)
+        _date_axis(ax)
+    fig.supylabel("tonnes per month", fontsize=9)
+    handles: list[Line2D | Patch] = [
+        Line2D([], [], marker="o", ls="", ms=3.2, color="#222222", label="customs, monthly"),
+    ]
+    if has_sum:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                ms=3.6,
+                mfc="white",
+                mec="#222222",
+                label="customs, multi-month total ÷ months",
+            )
+        )
+    handles += [
+        Line2D([], [], color=_BAND, lw=1.6, label="forecast median"),
+        Patch(color=_BAND, alpha=0.18, label="90% interval"),
+    ]
+    if inner:
+        handles.append(Patch(color=_BAND, alpha=0.45, label="50% interval"))
+    if has_counter:
+        handles.append(Line2D([], [], color="#777777", ls=":", label="demand without licensing"))
+    handles.extend(_event_handles(types))
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(4, len(handles)),
+        fontsize=8,
+        frameon=False,
+    )
+    return _save(fig, path)
+
+
+def _heat_grid(data: pd.DataFrame, rows: list[tuple[str, str]], months: list[str]) -> np.ndarray:
+    table = data.pivot_table(
+        index=["region", "industry"], columns="month", values="p_short", aggfunc="max"
+    )
+    out = np.full((len(rows), len(months)), np.nan)
+    for i, key in enumerate(rows):
+        if key in table.index:
+            for j, m in enumerate(months):
+                if m in table.columns:
+                    out[i, j] = table.at[key, m]
+    return out
+
+
+def _heat_panel(
+    ax: Any, grid: np.ndarray, labels: list[str], months: list[str], *, annotate: bool, step: int
+) -> Any:
+    cmap = colormaps["YlOrRd"].with_extremes(bad="#f4f4f4")
+    im = ax.imshow(
+        np.ma.masked_invalid(grid),
+        cmap=cmap,
+        vmin=0,
+        vmax=1,
+        aspect="auto",
+        interpolation="nearest",
+    )
+    if annotate:
+        for (i, j), v in np.ndenumerate(grid):
+            if np.isfinite(v):
+                ax.text(
+                    j,
+                    i,
+                    f"{v * 100:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if v > 0.6 else "#333333",
+                    in_layout=False,
+                )
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ticks = list(range(0, len(months), step))
+    ax.set_xticks(
+        ticks, [pd.Period(months[j], freq="M").strftime("%b\n%Y") for j in ticks], fontsize=7
+    )
+    ax.tick_params(length=0)
+    return im
+
+
+def heatmap_figure(
+    shortage: pd.DataFrame,
+    path: Path,
+    *,
+    title: str = "",
+    min_p: float = HEATMAP_MIN_P,
+    max_single_rows: int = 24,
+) -> Path:
+    """Heat map of P(short) by region, industry and month.
+
+    Up to ``max_single_rows`` region/industry rows are drawn as one map (rows
+    ``region · industry``, columns months); more are drawn as one panel per
+    region (rows industries), two panels a row, sharing one colour scale.
+    Rows whose P(short) stays below ``min_p`` in every month (or is missing)
+    are left out, so the map shows where the risk is; the report says how many.
+
+    Parameters
+    ----------
+    shortage : pandas.DataFrame
+        ``shortage.csv`` of one scenario.
+    path : Path
+        Where to write the PNG.
+    title : str, optional
+        Figure title.
+    min_p : float, default :data:`HEATMAP_MIN_P`
+        Rows never reaching this probability are not drawn.
+    max_single_rows : int, default 24
+        Most rows drawn as a single map.
+
+    Returns
+    -------
+    Path
+    """
+    data = shortage.copy()
+    data["month"] = data["month"].astype(str)
+    data["region"] = data["region"].astype(str)
+    data["industry"] = data["industry"].astype(str)
+    peak = data.groupby(["region", "industry"])["p_short"].transform("max")
+    if (peak >= min_p).any():
+        data = data[peak >= min_p]
+    months = sorted(set(data["month"]))
+    regions = list(dict.fromkeys(data["region"]))
+    by_region = {r: sorted(set(data.loc[data["region"] == r, "industry"])) for r in regions}
+    n_rows = sum(len(v) for v in by_region.values())
+    cell_w = 0.42 if len(months) <= 24 else 0.26
+    if n_rows <= max_single_rows or len(regions) == 1:
+        rows = [(r, i) for r in regions for i in by_region[r]]
+        grid = _heat_grid(data, rows, months)
+        fig = Figure(
+            figsize=(3.2 + cell_w * len(months) + 1.0, 1.3 + 0.3 * len(rows)),
+            layout="constrained",
+        )
+        ax = fig.subplots()
+        im = _heat_panel(
+            ax,
+            grid,
+            [pair_label(r, i) for r, i in rows],
+            months,
+            annotate=grid.size <= 900,
+            step=1 if len(months) <= 24 else 3,
+        )
+        for k in range(1, len(rows)):
+            if rows[k][0] != rows[k - 1][0]:
+                ax.axhline(k - 0.5, color="#333333", lw=1.0)
+        if title:
+            ax.set_title(title, fontsize=10, loc="left")
+        axes_list = [ax]
+    else:
+        ncols = 2
+        nrows = math.ceil(len(regions) / ncols)
+        most = max(len(v) for v in by_region.values())
+        panel_w = 1.7 + 0.24 * len(months)
+        fig = Figure(
+            figsize=(panel_w * ncols + 0.8, 0.9 + nrows * (0.75 + 0.24 * most)),
+            layout="constrained",
+        )
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        axes_list = []
+        im = None
+        for k, ax in enumerate(axes.flat):
+            if k >= len(regions):
+                ax.set_visible(False)
+                continue
+            region = regions[k]
+            rows = [(region, i) for i in by_region[region]]
+            grid = _heat_grid(data, rows, months)
+            im = _heat_panel(
+                ax,
+                grid,
+                [industry_label(i) for _r, i in rows],
+                months,
+                annotate=len(months) <= 24,
+                step=2 if len(months) <= 24 else 4,
+            )
+            ax.set_title(region, fontsize=10, loc="left", fontweight="bold")
+            axes_list.append(ax)
+        if title:
+            fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+    cbar = fig.colorbar(im, ax=axes_list, fraction=0.03, pad=0.01, shrink=0.8)
+    cbar.set_label("P(short), %", fontsize=8)
+    cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v * 100:.0f}"))
+    return _save(fig, path)
+
+
+def stockout_figure(
+    scenarios: Sequence[ScenarioResult], path: Path, *, max_rows: int = 16
+) -> Path | None:
+    """First stock-out month by region and industry, scenarios side by side.
+
+    Left: the probability of a stock-out within the horizon. Right: the 10–90 %
+    range of the first stock-out month (a line; an arrow where the 90 % point
+    lies beyond the horizon) with its median (a dot).
+
+    Parameters
+    ----------
+    scenarios : sequence of ScenarioResult
+        The first one orders the rows (most likely stock-out first).
+    path : Path
+        Where to write the PNG.
+    max_rows : int, default 16
+        At most this many region/industry rows.
+
+    Returns
+    -------
+    Path or None
+        None when no scenario has a stock-out probability of at least 1 % (no
+        figure is written).
+    """
+    frames = []
+    for s in scenarios:
+        f = s.stockout.copy()
+        f["scenario"] = s.name
+        frames.append(f)
+    allrows = pd.concat(frames, ignore_index=True)
+    peak = allrows.groupby(["region", "industry"])["p_stockout_within_horizon"].max()
+    peak = peak[peak >= 0.01]
+    if peak.empty:
+        return None
+    primary = scenarios[0].stockout.set_index(["region", "industry"])["p_stockout_within_horizon"]
+    order = sorted(peak.index, key=lambda k: (-float(primary.get(k, 0.0)), -float(peak[k]), k))
+    order = order[:max_rows]
+    names = [s.name for s in scenarios]
+    colours = scenario_colours(names)
+    months = sorted({m for s in scenarios for m in s.months})
+    h_start = pd.Period(months[0], freq="M").to_timestamp()
+    h_end = pd.Period(months[-1], freq="M").to_timestamp(how="end")
+    n = len(names)
+    height = 0.8 / n
+    fig = Figure(figsize=(11.5, 1.4 + 0.22 * len(order) * max(n, 2)), layout="constrained")
+    ax_p, ax_m = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1.6])
+    for j, name in enumerate(names):
+        sub = allrows[allrows["scenario"] == name].set_index(["region", "industry"])
+        for i, key in enumerate(order):
+            y = i - 0.4 + height * (j + 0.5)
+            if key not in sub.index:
+                continue
+            row = sub.loc[key]
+            if isinstance(row, pd.DataFrame):
+                row = row.iloc[0]
+            p = float(row["p_stockout_within_horizon"])
+            ax_p.barh(y, p, height=height * 0.9, color=colours[name])
+            q10, med, q90 = (
+                row["q10_first_stockout_month"],
+                row["median_first_stockout_month"],
+                row["q90_first_stockout_month"],
+            )
+            if q10 is None:
+                continue
+            x0 = _mid([q10])[0]
+            x1 = _mid([q90])[0] if q90 is not None else h_end
+            ax_m.plot([x0, x1], [y, y], color=colours[name], lw=2.0, solid_capstyle="butt")
+            if q90 is None:
+                ax_m.plot([h_end], [y], marker=">", color=colours[name], ms=5, clip_on=False)
+            if med is not None:
+                ax_m.plot([_mid([med])[0]], [y], "o", color=colours[name], mec="white", ms=5.5)
+    labels = [pair_label(r, i) for r, i in order]
+    ax_p.set_yticks(range(len(order)), labels, fontsize=8)
+    ax_p.invert_yaxis()
+    ax_p.set_xlim(0, 1)
+    ax_p.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax_p.set_title("P(stock-out within the horizon)", fontsize=10, loc="left")
+    ax_m.set_xlim(h_start, h_end)
+    ax_m.set_title("First stock-out month: 10–90% range, median dot", fontsize=10, loc="left")
+    _date_axis(ax_m)
+    for ax in (ax_p, ax_m):
+        ax.grid(axis="x", color="#dddddd", lw=0.6)
+        for i in range(1, len(order)):
+            ax.axhline(i - 0.5, color="#eeeeee", lw=0.6)
+    handles = [Patch(color=colours[nm], label=nm) for nm in names]
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=min(6, n), fontsize=8, frameon=False
+    )
+    return _save(fig, path)

@@ -1,0 +1,923 @@
+"""Render a report: ``index.html`` with PNG figures, ``summary.json`` and copies of the stage files.
+
+Layout of a report directory::
+
+    index.html               the report (opens offline; no scripts, no external files)
+    summary.json             headline numbers, provenance and what changed (machine-readable)
+    previous_summary.json    the summary this report was compared with (when there was one)
+    figures/*.png            approval history, fan charts, heat maps, first stock-out month
+    fit/diagnostics.json     convergence diagnostics of the fit
+    fit/approval.csv         approval rate per month and destination (5/50/95 % quantiles)
+    scenarios/<name>/forecast.csv, shortage.csv, stockout.csv
+
+The sections, in reading order: the headline (largest risks in the next 3, 6
+and 12 months), what changed since the previous report, the scenarios side by
+side, the shortage heat maps, the first stock-out month, the export fan
+charts, the approval-rate history with the policy events, data freshness and
+sources, model diagnostics (a failing fit in a red box, also at the top of the
+page) and provenance (version, seeds, data and priors hashes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskmodel import __version__
+from riskmodel.report.changes import (
+    SUMMARY_SCHEMA,
+    compare_summaries,
+    describe_changes,
+    read_summary,
+)
+from riskmodel.report.figures import (
+    HEATMAP_MIN_P,
+    approval_figure,
+    fan_figure,
+    heatmap_figure,
+    scenario_colours,
+    stockout_figure,
+)
+from riskmodel.report.html import esc, link, page, table
+from riskmodel.report.inputs import ReportInputs
+from riskmodel.report.tables import (
+    WINDOWS,
+    fmt_month,
+    fmt_prob,
+    fmt_tonnes,
+    freshness,
+    history_observations,
+    max_by_pair,
+    pair_label,
+    product_events,
+    scenario_summary,
+    source_table,
+    top_risks,
+    window_months,
+)
+
+__all__ = ["PREVIOUS_SUMMARY", "SUMMARY_FILE", "build_summary", "render_report"]
+
+SUMMARY_FILE = "summary.json"
+PREVIOUS_SUMMARY = "previous_summary.json"
+#: Pass marks shown when ``diagnostics.json`` carries none (same as the fit stage's).
+DEFAULT_THRESHOLDS = {
+    "max_rhat": 1.01,
+    "min_ess_bulk": 400.0,
+    "min_ess_tail": 400.0,
+    "max_divergences": 0,
+    "min_bfmi": 0.3,
+}
+#: A series whose last month ended more than this many days ago is marked stale
+#: (China publishes a month's customs figures about three weeks after it ends).
+STALE_DAYS = 60
+_PRODUCT_TITLES = {"magnets": "rare-earth permanent magnets"}
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe: NaN/inf -> None, NumPy/pandas scalars -> Python."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            value = value.item()
+        except (AttributeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A plain open (not mkstemp, which makes 0600 files) so the report gets the umask's
+    # permissions and a web server can read it.
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _risk_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "region": str(r.region),
+            "industry": str(r.industry),
+            "month": str(r.month),
+            "p_short": round(float(r.p_short), 4),
+            "expected_shortfall_share": round(float(r.expected_shortfall_share), 4),
+            "expected_shortfall_t": round(float(r.expected_shortfall_t), 3),
+        }
+        for r in frame.itertuples(index=False)
+    ]
+
+
+def build_summary(
+    run: ReportInputs,
+    *,
+    generated_at: datetime,
+    fresh: pd.DataFrame,
+    scenarios: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Assemble ``summary.json`` (without ``changes``).
+
+    Parameters
+    ----------
+    run : ReportInputs
+        What the report shows.
+    generated_at : datetime
+        Report time (UTC).
+    fresh : pandas.DataFrame
+        From :func:`riskmodel.report.tables.freshness`.
+    scenarios : list of dict
+        From :func:`riskmodel.report.tables.scenario_summary`, in order.
+
+    Returns
+    -------
+    dict
+        Keys: ``schema``, ``generated_at``, ``product``, ``riskmodel_version``
+        (of the fit; ``report_version`` is the renderer's), ``data_hash``,
+        ``priors_hash``, ``provenance``, ``run``, ``last_data_month``,
+        ``last_data_month_by_series``, ``forecast_start``, ``forecast_end``,
+        ``primary_scenario``, ``scenarios``, ``diagnostics`` (``passed``,
+        ``failures``), ``headline`` (window -> up to 3 risks of the primary
+        scenario: ``region``, ``industry``, ``month``, ``p_short``, ...),
+        ``scenario_table`` and ``max_p_short`` (scenario -> ``region/industry``
+        -> window -> largest P(short)).
+    """
+    prov = run.provenance()
+    primary = run.primary
+    diag = run.diagnostics
+    by_series = {str(r.destination): str(r.last) for r in fresh.itertuples(index=False)}
+    months = primary.months
+    return _clean(
+        {
+            "schema": SUMMARY_SCHEMA,
+            "generated_at": generated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "product": run.product,
+            "riskmodel_version": prov["riskmodel_version"] or __version__,
+            "report_version": __version__,
+            "data_hash": prov["data_hash"],
+            "priors_hash": prov["priors_hash"],
+            "provenance": prov,
+            "run": dict(run.settings),
+            "last_data_month": max(by_series.values()) if by_series else None,
+            "last_data_month_by_series": by_series,
+            "forecast_start": months[0] if months else None,
+            "forecast_end": months[-1] if months else None,
+            "primary_scenario": primary.name,
+            "scenarios": [s.name for s in run.scenarios],
+            "diagnostics": {
+                "passed": bool(diag.get("passed", False)),
+                "failures": [str(f) for f in diag.get("failures", [])],
+            },
+            "headline": {
+                str(w): _risk_records(top_risks(primary.shortage, w, n=3)) for w in WINDOWS
+            },
+            "scenario_table": scenarios,
+            "max_p_short": {s.name: max_by_pair(s.shortage) for s in run.scenarios},
+        }
+    )
+
+
+def _previous_summary(previous: dict[str, Any] | str | Path | None, out: Path) -> Any:
+    if isinstance(previous, dict):
+        return previous
+    if previous is not None:
+        return read_summary(previous)
+    # A summary.json already here belongs to the report being replaced (rendering in place);
+    # in a fresh directory run_report has put the previous one in previous_summary.json.
+    for candidate in (out / SUMMARY_FILE, out / PREVIOUS_SUMMARY):
+        found = read_summary(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def render_report(
+    run: ReportInputs,
+    out_dir: str | os.PathLike[str],
+    *,
+    previous: dict[str, Any] | str | os.PathLike[str] | None = None,
+    now: datetime | None = None,
+) -> Path:
+    """Write a complete report into ``out_dir``.
+
+    Parameters
+    ----------
+    run : ReportInputs
+        The stage outputs and history to show.
+    out_dir : str or PathLike
+        The report directory (created if needed). Unattended runs call this
+        inside :func:`riskmodel.report.schedule.run_report`, which gives it a
+        fresh directory and swaps it into place atomically.
+    previous : dict or path, optional
+        The previous report's ``summary.json`` (a dict or a path) for "what
+        changed". Default: the ``summary.json`` already in ``out_dir`` (when
+        rendering over an old report in place), else
+        ``out_dir/previous_summary.json`` (put there by
+        :func:`~riskmodel.report.schedule.run_report`). It is kept in the new
+        report as ``previous_summary.json``.
+    now : datetime, optional
+        The report time; default ``run.generated_at`` or the current UTC time.
+
+    Returns
+    -------
+    Path
+        The ``index.html`` written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    generated = now or run.generated_at or datetime.now(UTC)
+    if generated.tzinfo is None:
+        generated = generated.replace(tzinfo=UTC)
+    prev = _previous_summary(previous, out)
+    if prev is not None:
+        _write_text(out / PREVIOUS_SUMMARY, json.dumps(prev, indent=2) + "\n")
+
+    product = run.product
+    events = product_events(run.events, product)
+    history = history_observations(run.customs, product)
+    fresh = freshness(run.customs, product, generated.date())
+    sources = source_table(run.customs, product)
+    scen_rows = [scenario_summary(s) for s in run.scenarios]
+    summary = build_summary(run, generated_at=generated, fresh=fresh, scenarios=scen_rows)
+    changes = _clean(compare_summaries(prev, summary))
+    summary["changes"] = changes
+
+    figs = _draw_figures(run, out, events=events, history=history)
+    files = _copy_stage_files(run, out)
+
+    body = "\n".join(
+        [
+            _fit_alarm(run),
+            _headline_section(run, scen_rows),
+            _changes_section(changes, prev),
+            _scenarios_section(run, scen_rows),
+            _heatmap_section(run, figs),
+            _stockout_section(run, figs),
+            _fan_section(run, figs),
+            _approval_section(run, figs, events),
+            _freshness_section(run, fresh, sources, generated),
+            _diagnostics_section(run),
+            _provenance_section(run, summary, files),
+        ]
+    )
+    title = f"Shortage risk from China's export licensing: {_PRODUCT_TITLES.get(product, product)}"
+    html_text = page(title, _header(run, title, fresh, generated), body, _footer(run, generated))
+    _write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    index = out / "index.html"
+    _write_text(index, html_text)
+    return index
+
+
+# --------------------------------------------------------------------------- #
+# Files
+# --------------------------------------------------------------------------- #
+
+
+def _draw_figures(
+    run: ReportInputs, out: Path, *, events: pd.DataFrame, history: pd.DataFrame
+) -> dict[str, str]:
+    """Draw every figure; return figure key -> path relative to the report."""
+    fig_dir = out / "figures"
+    figs: dict[str, str] = {}
+
+    def draw(key: str, name: str, make: Callable[[Path], Path | None]) -> None:
+        target = fig_dir / name
+        fig_dir.mkdir(parents=True, exist_ok=True)
+        tmp = fig_dir / f".{name}.{os.getpid()}.tmp"
+        try:
+            made = make(tmp)
+            if made is None:
+                target.unlink(missing_ok=True)
+                return
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        figs[key] = f"figures/{name}"
+
+    starts = [s for s in str(run.attrs.get("regime_starts", "")).split("|") if s]
+    if len(run.approval):
+        draw(
+            "approval",
+            "approval.png",
+            lambda p: approval_figure(run.approval, events, p, regime_starts=starts),
+        )
+    for s in run.scenarios:
+        safe = _safe_name(s.name)
+        draw(f"fan:{s.name}", f"fan_{safe}.png", lambda p, s=s: fan_figure(s, history, events, p))
+        if len(s.shortage):
+            draw(
+                f"heat:{s.name}",
+                f"heatmap_{safe}.png",
+                lambda p, s=s: heatmap_figure(s.shortage, p, title=f"P(short) by month: {s.name}"),
+            )
+    draw("stockout", "stockout.png", lambda p: stockout_figure(run.scenarios, p))
+    return figs
+
+
+def _copy_stage_files(run: ReportInputs, out: Path) -> list[str]:
+    """Copy (or write) the fit and per-scenario CSVs; return their relative paths."""
+    written: list[str] = []
+
+    def put(rel: str, source: Path | None, fallback: Callable[[Path], None]) -> None:
+        target = out / rel
+        if source is not None and Path(source).is_file():
+            _write_atomic(target, lambda p: shutil.copyfile(source, p))
+        else:
+            _write_atomic(target, fallback)
+        written.append(rel)
+
+    put(
+        "fit/diagnostics.json",
+        run.fit_files.get("diagnostics.json"),
+        lambda p: p.write_text(json.dumps(_clean(run.diagnostics), indent=2) + "\n"),
+    )
+    put(
+        "fit/approval.csv",
+        run.fit_files.get("approval.csv"),
+        lambda p: run.approval.to_csv(p, index=False, float_format="%.6g"),
+    )
+    for s in run.scenarios:
+        base = f"scenarios/{_safe_name(s.name)}"
+        frames = {
+            "forecast.csv": s.forecast,
+            "shortage.csv": s.shortage,
+            "stockout.csv": s.stockout,
+        }
+        for name, frame in frames.items():
+            put(
+                f"{base}/{name}",
+                s.files.get(name),
+                lambda p, f=frame: f.to_csv(p, index=False, float_format="%.6g"),
+            )
+    return written
+
+
+# --------------------------------------------------------------------------- #
+# Sections
+# --------------------------------------------------------------------------- #
+
+
+def _img(figs: dict[str, str], key: str, alt: str) -> str:
+    if key not in figs:
+        return '<p class="note">(no figure: nothing to show)</p>'
+    return f'<img class="fig" src="{esc(figs[key])}" alt="{esc(alt)}">'
+
+
+def _prob_class(p: float) -> str:
+    return "high" if p >= 0.5 else "mid" if p >= 0.2 else "low"
+
+
+def _world_freshness(fresh: pd.DataFrame) -> tuple[str | None, int | None]:
+    if fresh.empty:
+        return None, None
+    world = fresh[fresh["destination"] == "World"]
+    row = world.iloc[0] if len(world) else fresh.sort_values("last").iloc[-1]
+    return str(row["last"]), int(row["days_since"])
+
+
+def _header(run: ReportInputs, title: str, fresh: pd.DataFrame, generated: datetime) -> str:
+    months = run.primary.months
+    last, days = _world_freshness(fresh)
+    bits = [f"Report of {generated.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC"]
+    if last:
+        bits.append(f"customs data to {fmt_month(last)} ({days} days ago)")
+    if months:
+        bits.append(f"forecast {fmt_month(months[0])} – {fmt_month(months[-1])}")
+    bits.append(f"{len(run.scenarios)} scenario{'s' if len(run.scenarios) != 1 else ''}")
+    passed = bool(run.diagnostics.get("passed", False))
+    bits.append("fit checks passed" if passed else "FIT CHECKS FAILED")
+    nav = "".join(
+        f'<a href="#{a}">{esc(t)}</a>'
+        for a, t in (
+            ("headline", "Headline"),
+            ("changes", "What changed"),
+            ("scenarios", "Scenarios"),
+            ("heatmaps", "Heat maps"),
+            ("stockout", "Stock-outs"),
+            ("exports", "Exports"),
+            ("approval", "Approval rate"),
+            ("data", "Data"),
+            ("diagnostics", "Diagnostics"),
+            ("provenance", "Provenance"),
+        )
+    )
+    return f"<h1>{esc(title)}</h1><p>{esc(' · '.join(bits))}</p><nav>{nav}</nav>"
+
+
+def _fit_alarm(run: ReportInputs) -> str:
+    if run.diagnostics.get("passed", False):
+        return ""
+    failures = [str(f) for f in run.diagnostics.get("failures", [])] or ["(no details given)"]
+    items = "".join(f"<li>{esc(f)}</li>" for f in failures)
+    return (
+        '<div class="box fail" id="fit-failed"><strong>The model fit FAILED its convergence '
+        "checks.</strong> The probabilities in this report come from a posterior that did not "
+        "converge and may be wrong; treat them with caution until a fit passes. "
+        f'<ul>{items}</ul><a href="#diagnostics">Diagnostics</a></div>'
+    )
+
+
+def _window_span(months: list[str], w: int) -> str:
+    sel = window_months(months, w)
+    if not sel:
+        return ""
+    note = "" if len(sel) == w else f"; only {len(sel)} forecast months"
+    return f"{fmt_month(sel[0])} – {fmt_month(sel[-1])}{note}"
+
+
+def _headline_section(run: ReportInputs, scen_rows: list[dict[str, Any]]) -> str:
+    primary = run.primary
+    months = primary.months
+    desc = f": {esc(primary.description.rstrip('.'))}" if primary.description else ""
+    cards = []
+    for w in WINDOWS:
+        risks = top_risks(primary.shortage, w, n=3)
+        span = esc(_window_span(months, w))
+        head = f'<div class="window">Next {w} months <small>({span})</small></div>'
+        if risks.empty:
+            cards.append(f'<div class="card">{head}<div class="what">No forecast.</div></div>')
+            continue
+        top = risks.iloc[0]
+        p = float(top["p_short"])
+        what = (
+            f"{esc(pair_label(top['region'], top['industry']))} short of magnets in "
+            f"{esc(fmt_month(top['month']))}"
+        )
+        depth = (
+            f"Expected shortfall that month: {float(top['expected_shortfall_share']):.0%} of "
+            f"demand ({esc(fmt_tonnes(float(top['expected_shortfall_t'])))})."
+        )
+        rest = [
+            f"{esc(pair_label(r.region, r.industry))} {esc(fmt_prob(float(r.p_short)))} "
+            f"({esc(fmt_month(r.month))})"
+            for r in risks.iloc[1:].itertuples(index=False)
+        ]
+        more = f'<div class="more">Next: {"; ".join(rest)}.</div>' if rest else ""
+        cards.append(
+            f'<div class="card">{head}<div class="prob {_prob_class(p)}">{esc(fmt_prob(p))}</div>'
+            f'<div class="what">{what}</div><div class="small">{depth}</div>{more}</div>'
+        )
+    sentences = []
+    for w in WINDOWS:
+        risks = top_risks(primary.shortage, w, n=1)
+        if len(risks):
+            r = risks.iloc[0]
+            sentences.append(
+                f"In the next {w} months the largest risk is "
+                f"{pair_label(r['region'], r['industry'])} "
+                f"running short in {fmt_month(r['month'])}, with probability "
+                f"{fmt_prob(float(r['p_short']))}."
+            )
+    worst = None
+    for row in scen_rows:
+        top12 = row["top"].get(str(max(WINDOWS)))
+        if top12 and (worst is None or top12["p_short"] > worst[1]["p_short"]):
+            worst = (row["name"], top12)
+    across = ""
+    if worst is not None and len(run.scenarios) > 1:
+        name, r = worst
+        across = (
+            f"<p>Across all {len(run.scenarios)} scenarios, the largest 12-month risk is under "
+            f"<b>{esc(name)}</b>: {esc(pair_label(r['region'], r['industry']))} in "
+            f"{esc(fmt_month(r['month']))}, probability <b>{esc(fmt_prob(r['p_short']))}</b>.</p>"
+        )
+    return (
+        '<section id="headline"><h2>Headline: the largest shortage risks</h2>'
+        f"<p>Scenario <b>{esc(primary.name)}</b>{desc}. P(short) is the probability that the "
+        "industry in that region gets less magnet supply than it needs in that month "
+        "(after inventories and non-Chinese supply).</p>"
+        f'<div class="cards">{"".join(cards)}</div>'
+        f'<p class="note">{esc(" ".join(sentences))}</p>{across}</section>'
+    )
+
+
+def _changes_section(changes: dict[str, Any], prev: dict[str, Any] | None) -> str:
+    lines = describe_changes(changes)
+    when = ""
+    if prev is not None and prev.get("generated_at"):
+        when = f" (report of {esc(prev['generated_at'])})"
+    items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    moved = changes.get("moved") or []
+    detail = ""
+    if moved:
+        rows = [
+            [
+                esc(m["scenario"]),
+                esc(pair_label(m["region"], m["industry"])),
+                f"next {m['window']} months",
+                esc(fmt_prob(m["old"])),
+                esc(fmt_prob(m["new"])),
+                f"{m['delta'] * 100:+.0f} pts",
+            ]
+            for m in moved[:25]
+        ]
+        more = (
+            (f'<p class="note">{len(moved) - 25} smaller moves not shown (see summary.json).</p>')
+            if len(moved) > 25
+            else ""
+        )
+        detail = (
+            "<details><summary>Headline probabilities that moved</summary>"
+            + table(
+                ["Scenario", "Region · industry", "Window", "Before", "Now", "Change"],
+                rows,
+                numeric=(3, 4, 5),
+                raw=True,
+            )
+            + more
+            + "</details>"
+        )
+    return (
+        f'<section id="changes"><h2>What changed since the previous report{when}</h2>'
+        f'<ul class="changes">{items}</ul>{detail}</section>'
+    )
+
+
+def _risk_cell(r: dict[str, Any] | None) -> str:
+    if not r:
+        return "–"
+    return (
+        f"<b>{esc(fmt_prob(r['p_short']))}</b><br>"
+        f"<small>{esc(pair_label(r['region'], r['industry']))}"
+        f", {esc(fmt_month(r['month']))}</small>"
+    )
+
+
+def _scenarios_section(run: ReportInputs, scen_rows: list[dict[str, Any]]) -> str:
+    colours = scenario_colours([s.name for s in run.scenarios])
+    rows = []
+    for row in scen_rows:
+        so = row["worst_stockout"]
+        if so and so["p"] >= 0.005:
+            stock = (
+                f"<b>{esc(fmt_prob(so['p']))}</b><br>"
+                f"<small>{esc(pair_label(so['region'], so['industry']))}"
+                f"; median {esc(fmt_month(so['median_month']))}</small>"
+            )
+        else:
+            stock = "none"
+        exports = (
+            esc(fmt_tonnes(row["world_exports_t"])) if row["world_exports_t"] is not None else "–"
+        )
+        if row["world_share_of_counterfactual"] is not None:
+            exports += (
+                f"<br><small>{row['world_share_of_counterfactual']:.0%} of demand "
+                "without licensing</small>"
+            )
+        swatch = (
+            f'<span style="display:inline-block;width:10px;height:10px;'
+            f'background:{colours[row["name"]]};margin-right:6px"></span>'
+        )
+        rows.append(
+            [
+                f"{swatch}<b>{esc(row['name'])}</b><br><small>{esc(row['description'])}</small>",
+                *(_risk_cell(row["top"].get(str(w))) for w in WINDOWS),
+                f"{row['pairs_over_half']} of {row['pairs']}",
+                stock,
+                esc(fmt_tonnes(row["expected_shortfall_t"])),
+                exports,
+            ]
+        )
+    header = [
+        "Scenario",
+        *(f"Largest P(short), next {w} months" for w in WINDOWS),
+        "Region·industry pairs with P(short) > 50% (12 months)",
+        "Most likely stock-out within the horizon",
+        "Expected shortfall, 12 months",
+        "Expected World exports, 12 months",
+    ]
+    return (
+        '<section id="scenarios"><h2>Scenarios side by side</h2>'
+        "<p>Every scenario starts from the same fitted model and the same random numbers, so "
+        "differences between columns come from the scenario, not from noise.</p>"
+        + table(header, rows, numeric=(4, 6, 7), raw=True)
+        + "</section>"
+    )
+
+
+def _per_scenario(run: ReportInputs, figs: dict[str, str], prefix: str, alt: str) -> str:
+    parts = []
+    for k, s in enumerate(run.scenarios):
+        img = _img(figs, f"{prefix}:{s.name}", f"{alt}: {s.name}")
+        if k == 0:
+            parts.append(f"<h3>{esc(s.name)}</h3>{img}")
+        else:
+            parts.append(f"<details><summary>{esc(s.name)}</summary>{img}</details>")
+    return "".join(parts)
+
+
+def _heatmap_section(run: ReportInputs, figs: dict[str, str]) -> str:
+    peak = run.primary.shortage.groupby(["region", "industry"])["p_short"].max()
+    hidden = int((~(peak >= HEATMAP_MIN_P)).sum())
+    note = (
+        f" {hidden} region/industry pairs whose P(short) stays below "
+        f"{HEATMAP_MIN_P:.0%} in every month are left out (they are in shortage.csv)."
+        if hidden and hidden < len(peak)
+        else ""
+    )
+    return (
+        '<section id="heatmaps"><h2>Shortage probability by region, industry and month</h2>'
+        "<p>Each cell is P(short) in percent: the chance that the industry in that region "
+        "gets less magnet supply than it needs in that month. Other scenarios are folded below "
+        f"the first.{note}</p>"
+        + _per_scenario(run, figs, "heat", "Heat map of P(short)")
+        + "</section>"
+    )
+
+
+def _stockout_section(run: ReportInputs, figs: dict[str, str]) -> str:
+    primary = run.primary
+    stock = primary.stockout.sort_values("p_stockout_within_horizon", ascending=False)
+    stock = stock[stock["p_stockout_within_horizon"] >= 0.005].head(8)
+    rows = [
+        [
+            pair_label(r.region, r.industry),
+            fmt_prob(float(r.p_stockout_within_horizon)),
+            fmt_month(r.median_first_stockout_month),
+            f"{fmt_month(r.q10_first_stockout_month)} – "
+            + (fmt_month(r.q90_first_stockout_month) if r.q90_first_stockout_month else "beyond"),
+        ]
+        for r in stock.itertuples(index=False)
+    ]
+    detail = (
+        f"<h3>{esc(primary.name)}: most likely stock-outs</h3>"
+        + table(
+            [
+                "Region · industry",
+                "P(stock-out within horizon)",
+                "Median first month",
+                "10–90% range",
+            ],
+            rows,
+            numeric=(1,),
+        )
+        if rows
+        else f'<p class="note">No stock-out within the horizon under {esc(primary.name)}.</p>'
+    )
+    fig = (
+        _img(figs, "stockout", "First stock-out month by scenario")
+        if "stockout" in figs
+        else '<p class="note">No scenario has a stock-out probability of 1% or more within '
+        "the horizon.</p>"
+    )
+    return (
+        '<section id="stockout"><h2>When the first stock-out comes</h2>'
+        "<p>A stock-out is a month in which inventories are used up and supply falls short. "
+        "The median month is shown only where a stock-out is more likely than not; an arrow "
+        "means the late end of the range lies beyond the forecast horizon.</p>"
+        + fig
+        + detail
+        + "</section>"
+    )
+
+
+def _fan_section(run: ReportInputs, figs: dict[str, str]) -> str:
+    return (
+        '<section id="exports"><h2>Export forecasts by destination</h2>'
+        "<p>China's monthly magnet exports: customs figures (dots; hollow dots are months known "
+        "only as part of a multi-month total, e.g. the combined January–February release, "
+        "shown as the average) and the forecast median with 50% and 90% intervals. The vertical "
+        "grey line is the start of the forecast; numbered dashed lines are policy events "
+        '(listed under <a href="#approval">approval rate</a>).</p>'
+        + _per_scenario(run, figs, "fan", "Export fan chart")
+        + "</section>"
+    )
+
+
+def _approval_section(run: ReportInputs, figs: dict[str, str], events: pd.DataFrame) -> str:
+    regimes = [r for r in str(run.attrs.get("regimes", "")).split("|") if r]
+    regime_text = (
+        f'<p class="note">Licensing regimes of the fit: {esc("; ".join(regimes))}.</p>'
+        if regimes
+        else ""
+    )
+    if events.empty:
+        ev = '<p class="note">No policy events for this product.</p>'
+    else:
+        rows = [
+            [
+                str(e.number),
+                f'<span class="nw">{esc(e.label)}</span>',
+                esc(str(e.event_type).replace("_", " ")),
+                esc(e.description),
+                link(str(e.source), "link") if e.source else "",
+            ]
+            for e in events.itertuples(index=False)
+        ]
+        ev = "<h3>Policy events</h3>" + table(
+            ["#", "Date", "Type", "What happened", "Source"], rows, numeric=(0,), raw=True
+        )
+    return (
+        '<section id="approval"><h2>Approval-rate history</h2>'
+        "<p>The estimated share of counterfactual demand that China's licensing let through, per "
+        "destination: posterior median and 90% interval (5–95%), with the policy events that "
+        "define the regimes.</p>"
+        + _img(figs, "approval", "Approval rate history")
+        + regime_text
+        + ev
+        + "</section>"
+    )
+
+
+def _freshness_section(
+    run: ReportInputs, fresh: pd.DataFrame, sources: pd.DataFrame, generated: datetime
+) -> str:
+    if fresh.empty:
+        body = '<p class="note">No customs history was given to the report.</p>'
+    else:
+        rows = [
+            [
+                r.destination,
+                r.first,
+                r.last,
+                str(r.months_observed),
+                str(r.months_missing),
+                str(r.months_only_in_sums),
+                f"{r.days_since}",
+            ]
+            for r in fresh.itertuples(index=False)
+        ]
+        classes = ["stale" if r.days_since > STALE_DAYS else "" for r in fresh.itertuples()]
+        body = table(
+            [
+                "Series (destination)",
+                "First month",
+                "Last month",
+                "Months with a figure",
+                "Months missing",
+                "Months only in totals",
+                "Days since last month ended",
+            ],
+            rows,
+            numeric=(3, 4, 5, 6),
+            row_classes=classes,
+        )
+        body += (
+            f'<p class="note">Days are counted from the end of the last month to '
+            f"{generated.date().isoformat()}. Rows in amber are more than {STALE_DAYS} days old "
+            "(China's customs figures for a month come out about three weeks after it ends); "
+            "many bundled country series are historical and end years ago on purpose.</p>"
+        )
+    if not sources.empty:
+        top = sources.head(12)
+        rows = [
+            [link(str(r.source)), str(r.rows), f"{r.first} – {r.last}", esc(r.files)]
+            for r in top.itertuples(index=False)
+        ]
+        body += "<h3>Sources</h3>" + table(
+            ["Source", "Rows", "Months", "File"], rows, numeric=(1,), raw=True
+        )
+        if len(sources) > len(top):
+            body += (
+                f'<p class="note">{len(sources) - len(top)} more sources are listed row by '
+                "row in the data files (see data/SOURCES.md).</p>"
+            )
+    if run.data_files:
+        files = "".join(f"<li><code>{esc(f)}</code></li>" for f in run.data_files)
+        body += f"<h3>Files read</h3><ul>{files}</ul>"
+    return f'<section id="data"><h2>Data freshness and sources</h2>{body}</section>'
+
+
+def _fmt_num(v: Any, decimals: int = 2) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    if isinstance(v, int | bool):
+        return str(v)
+    x = float(v)
+    if x.is_integer() or abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.{decimals}f}"
+
+
+def _diagnostics_section(run: ReportInputs) -> str:
+    d = run.diagnostics
+    passed = bool(d.get("passed", False))
+    thr = {**DEFAULT_THRESHOLDS, **(d.get("thresholds") or {})}
+    checks = [
+        ("Largest R-hat", "max_rhat", "≤", thr["max_rhat"], 3),
+        ("Smallest bulk ESS", "min_ess_bulk", "≥", thr["min_ess_bulk"], 0),
+        ("Smallest tail ESS", "min_ess_tail", "≥", thr["min_ess_tail"], 0),
+        ("Divergent transitions", "divergences", "≤", thr["max_divergences"], 0),
+        ("Smallest BFMI", "min_bfmi", "≥", thr["min_bfmi"], 2),
+    ]
+    rows = []
+    for label, key, op, t, decimals in checks:
+        v = d.get(key)
+        good = None
+        if isinstance(v, int | float) and math.isfinite(float(v)):
+            good = float(v) <= float(t) if op == "≤" else float(v) >= float(t)
+        verdict = "pass" if good else ("fail" if good is False else "n/a")
+        rows.append(
+            [
+                esc(label),
+                esc(_fmt_num(v, decimals)),
+                esc(f"{op} {float(t):g}"),
+                f'<span class="{verdict}">{verdict}</span>',
+            ]
+        )
+    rows_html = table(["Check", "Value", "Pass mark", "Result"], rows, numeric=(1,), raw=True)
+    rows_html = rows_html.replace('<td><span class="pass">', '<td class="pass"><span>').replace(
+        '<td><span class="fail">', '<td class="fail"><span>'
+    )
+    if passed:
+        box = (
+            '<div class="box ok"><strong>The fit passed its convergence checks.</strong> '
+            "R-hat, effective sample sizes, divergences and BFMI are within their pass "
+            "marks.</div>"
+        )
+    else:
+        failures = (
+            "".join(f"<li>{esc(f)}</li>" for f in d.get("failures", [])) or "<li>(none given)</li>"
+        )
+        box = (
+            '<div class="box fail"><strong>The fit FAILED its convergence checks.</strong> '
+            f"<ul>{failures}</ul>Refit with more draws or check the model before relying on "
+            "these probabilities.</div>"
+        )
+    extra = []
+    for key, label in (
+        ("backend", "Sampler backend"),
+        ("seconds", "Sampling time (s)"),
+        ("compile_seconds", "Compile time (s)"),
+        ("chains", "Chains"),
+        ("draws", "Draws per chain"),
+        ("worst_rhat_variable", "Worst R-hat in"),
+        ("worst_ess_variable", "Smallest ESS in"),
+    ):
+        if d.get(key) not in (None, ""):
+            extra.append([label, _fmt_num(d[key], 1) if not isinstance(d[key], str) else d[key]])
+    more = table(None, extra) if extra else ""
+    return f'<section id="diagnostics"><h2>Model diagnostics</h2>{box}{rows_html}{more}</section>'
+
+
+def _provenance_section(run: ReportInputs, summary: dict[str, Any], files: list[str]) -> str:
+    prov = summary["provenance"]
+    settings = summary.get("run") or {}
+    rows = [
+        ["riskmodel version (fit)", prov.get("riskmodel_version") or "n/a"],
+        ["riskmodel version (report)", summary.get("report_version")],
+        ["Model type", prov.get("model_type") or "n/a"],
+        ["Product", prov.get("product")],
+        ["Data hash", f'<span class="hash">{esc(prov.get("data_hash") or "n/a")}</span>'],
+        ["Priors hash", f'<span class="hash">{esc(prov.get("priors_hash") or "n/a")}</span>'],
+        ["Fit seed", prov.get("fit_seed")],
+        ["Sampler backend", prov.get("backend") or "n/a"],
+    ]
+    for key, value in settings.items():
+        rows.append(
+            [f"Run: {key}", value if not isinstance(value, list) else ", ".join(map(str, value))]
+        )
+    rows_html = [
+        [
+            esc(k),
+            v
+            if isinstance(v, str) and v.startswith("<span")
+            else esc(v if v is not None else "n/a"),
+        ]
+        for k, v in rows
+    ]
+    listed = "".join(f'<li><a href="{esc(f)}"><code>{esc(f)}</code></a></li>' for f in files)
+    return (
+        '<section id="provenance"><h2>Provenance</h2>'
+        "<p>Everything needed to reproduce these numbers: the same data (data hash), priors "
+        "(priors hash), seeds and version give the same report.</p>"
+        + table(None, rows_html, raw=True)
+        + "<h3>Files in this report</h3><ul>"
+        '<li><a href="summary.json"><code>summary.json</code></a> (headline numbers, '
+        "machine-readable)</li>" + listed + "</ul></section>"
+    )
+
+
+def _footer(run: ReportInputs, generated: datetime) -> str:
+    return (
+        f"riskmodel {esc(__version__)} · generated {esc(generated.astimezone(UTC).isoformat())} · "
+        "probabilities are model outputs from public customs statistics, not official figures."
+    )

@@ -1,0 +1,260 @@
+"""Unattended runs: atomic publication, a killed run, a failing build, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from riskmodel.exceptions import LockedError, RiskModelError
+from riskmodel.report import report_paths, run_report
+
+HERE = Path(__file__).parent
+WORKER = HERE / "report_worker.py"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _start_worker(out: Path, mode: str, marker: Path, hold: float = 60.0) -> subprocess.Popen:
+    log = marker.with_suffix(".log")
+    with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), str(out), mode, str(marker), str(hold)],
+            stdout=subprocess.DEVNULL,
+            stderr=handle,
+        )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"worker exited early: {log.read_text()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("worker never reached its pause")
+        time.sleep(0.05)
+    return proc
+
+
+def test_first_run_publishes_a_symlink(tmp_path, copy_report, rendered):
+    out = tmp_path / "reports" / "magnets"
+    owners = []
+
+    def build(d: Path) -> None:
+        owners.append(json.loads((out.parent / "magnets.d" / ".riskmodel.lock.owner").read_text()))
+        copy_report(d)
+
+    result = run_report(out, build)
+    assert result == out
+    assert out.is_symlink()
+    assert not os.path.isabs(os.readlink(out))  # relative: the folder can be moved
+    target = out.resolve()
+    assert target.parent == tmp_path / "reports" / "magnets.d"
+    assert _tree(out) == _tree(rendered)
+    assert (out.parent / "magnets.d" / ".riskmodel.lock").exists()
+    assert owners[0]["pid"] == os.getpid()
+    assert not (out.parent / "magnets.d" / ".riskmodel.lock.owner").exists()
+
+
+def test_second_run_keeps_one_previous_and_passes_the_summary(tmp_path, copy_report):
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    first = out.resolve()
+    seen = {}
+
+    def build(d: Path) -> None:
+        seen["previous"] = json.loads((d / "previous_summary.json").read_text())
+        (d / "index.html").write_text("second")
+        (d / "summary.json").write_text(json.dumps({"schema": 1}))
+
+    run_report(out, build)
+    second = out.resolve()
+    assert second != first
+    assert seen["previous"]["primary_scenario"] == "baseline"
+    assert (out / "index.html").read_text() == "second"
+    assert first.is_dir()  # kept one run longer for readers in the middle of it
+    run_report(out, build)
+    assert not first.exists()
+    assert second.is_dir()
+    reports = [p for p in (tmp_path / "magnets.d").iterdir() if not p.name.startswith(".")]
+    assert len(reports) == 2
+
+
+def test_failing_build_keeps_the_old_report(tmp_path, copy_report, rendered):
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    before = _tree(out)
+
+    def broken(d: Path) -> None:
+        (d / "index.html").write_text("half")
+        raise RuntimeError("model exploded")
+
+    with pytest.raises(RuntimeError, match="model exploded"):
+        run_report(out, broken)
+    assert _tree(out) == before
+    assert not [p for p in (tmp_path / "magnets.d").iterdir() if p.name.endswith(".partial")]
+    with pytest.raises(RiskModelError, match="wrote nothing"):
+        run_report(out, lambda d: None)
+    assert _tree(out) == before
+
+
+@pytest.mark.parametrize("mode", ["build", "rename", "swap", "replace"])
+def test_killed_run_leaves_the_previous_report(tmp_path, copy_report, mode):
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    old_target = out.resolve()
+    before = _tree(out)
+    marker = tmp_path / "marker"
+    proc = _start_worker(out, mode, marker)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    # Still the complete old report at the same path, nothing half-written there.
+    assert out.is_symlink()
+    assert out.resolve() == old_target
+    assert _tree(out) == before
+    assert "half written" not in (out / "index.html").read_text()
+    # The next run succeeds at once (the kernel released the lock) and cleans the debris.
+    start = time.monotonic()
+    run_report(out, lambda d: (d / "index.html").write_text("next"))
+    assert time.monotonic() - start < 10
+    assert (out / "index.html").read_text() == "next"
+    store = tmp_path / "magnets.d"
+    leftovers = [
+        p.name
+        for p in store.iterdir()
+        if p.name.endswith((".partial", ".deleting")) or p.name.startswith(".work-")
+    ]
+    assert leftovers == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".magnets.swap-")]
+    reports = [p for p in store.iterdir() if not p.name.startswith(".")]
+    assert sorted(reports) == sorted([old_target, out.resolve()])  # orphans pruned
+
+
+def test_killed_after_the_swap_shows_the_new_report(tmp_path, copy_report):
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    proc = _start_worker(out, "prune", tmp_path / "marker")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert (out / "index.html").read_text() == "<html><body>new report</body></html>"
+
+
+def test_second_run_is_refused_at_once_while_locked(tmp_path, copy_report):
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    proc = _start_worker(out, "build", tmp_path / "marker", hold=60)
+    try:
+        start = time.monotonic()
+        with pytest.raises(LockedError, match="locked") as info:
+            run_report(out, copy_report)
+        assert time.monotonic() - start < 2
+        assert f"pid {proc.pid}" in str(info.value)
+        assert "--wait" in str(info.value)
+        # The command line exits 75 at once with a one-line message.
+        cli = subprocess.run(
+            [sys.executable, "-m", "riskmodel", "report", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert cli.returncode == 75, cli.stderr
+        assert "locked" in cli.stderr
+        assert "Traceback" not in cli.stderr
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_wait_runs_after_the_first_finishes(tmp_path, copy_report):
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    proc = _start_worker(out, "build", tmp_path / "marker", hold=2.0)
+    try:
+        start = time.monotonic()
+        run_report(out, lambda d: (d / "index.html").write_text("waited"), wait=True)
+        assert time.monotonic() - start > 0.5
+        assert proc.wait(timeout=60) == 0
+        assert (out / "index.html").read_text() == "waited"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_wait_timeout(tmp_path, copy_report):
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    proc = _start_worker(out, "build", tmp_path / "marker", hold=60)
+    try:
+        with pytest.raises(LockedError, match="still locked"):
+            run_report(out, copy_report, wait=True, wait_timeout=0.3)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_plain_directory_is_swapped_for_the_symlink(tmp_path, copy_report):
+    out = tmp_path / "magnets"
+    out.mkdir()
+    (out / "index.html").write_text("hand-made")
+    (out / "summary.json").write_text(json.dumps({"schema": 1, "tag": "old"}))
+    seen = {}
+
+    def build(d: Path) -> None:
+        seen["prev"] = json.loads((d / "previous_summary.json").read_text())
+        (d / "index.html").write_text("managed")
+
+    run_report(out, build)
+    assert out.is_symlink()
+    assert (out / "index.html").read_text() == "managed"
+    assert seen["prev"]["tag"] == "old"
+    legacy = [p for p in (tmp_path / "magnets.d").iterdir() if p.name.endswith("-legacy")]
+    assert len(legacy) == 1 and (legacy[0] / "index.html").read_text() == "hand-made"
+
+
+def test_out_must_not_be_a_file(tmp_path):
+    out = tmp_path / "magnets"
+    out.write_text("x")
+    with pytest.raises(RiskModelError, match="not a directory"):
+        run_report(out, lambda d: None)
+
+
+def test_report_paths():
+    paths = report_paths("/srv/reports/magnets")
+    assert paths.out == Path("/srv/reports/magnets")
+    assert paths.store == Path("/srv/reports/magnets.d")
+    assert paths.lock == Path("/srv/reports/magnets.d/.riskmodel.lock")
+
+
+def test_progress_plain_lines_and_bar(caplog):
+    import io
+    import logging
+
+    from riskmodel.report.progress import Progress
+
+    with caplog.at_level(logging.INFO, logger="riskmodel"):
+        plain = Progress(2, stream=io.StringIO())
+        with plain.stage("fit"):
+            pass
+        plain.note("reused the cached posterior")
+        plain.close()
+    assert "[1/2] fit ..." in caplog.text
+    assert "[1/2] fit: done in" in caplog.text
+    assert "reused the cached posterior" in caplog.text
+
+    stream = io.StringIO()
+    bar = Progress(2, desc="riskmodel report", stream=stream, bar=True)
+    with bar.stage("fit"):
+        pass
+    with bar.stage("render"):
+        pass
+    bar.close()
+    assert "2/2" in stream.getvalue()
