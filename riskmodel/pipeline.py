@@ -160,16 +160,28 @@ def fit_cached(
     """Reuse the posterior in ``cache_dir`` when data and priors are unchanged, else fit.
 
     A cached posterior is reused only when its data hash and priors hash equal those
-    of ``inputs`` and ``priors``; otherwise the model is refitted and the cache
-    replaced (atomically).
+    of ``inputs`` and ``priors`` and it was sampled with the same backend, draws, tune,
+    chains and seed; otherwise the model is refitted and the cache replaced (each file
+    atomically).
     """
     prior_set = priors if isinstance(priors, PriorSet) else load_model_priors(priors)
+    sampler = sampler or SamplerConfig(backend=default_backend())
     cache = Path(cache_dir)
     if (cache / POSTERIOR_FILE).is_file():
         try:
             fitted = load_fit(cache, inputs=inputs, priors=prior_set)
-            log.info("reusing the cached posterior in %s", cache)
-            return fitted
+            wanted = {
+                "backend": sampler.backend,
+                "draws": sampler.draws,
+                "tune": sampler.tune,
+                "chains": sampler.chains,
+                "seed": sampler.seed,
+            }
+            differs = {k: v for k, v in wanted.items() if fitted.attrs.get(k) != v}
+            if not differs:
+                log.info("reusing the cached posterior in %s", cache)
+                return fitted
+            log.info("cached posterior made with other sampler settings %s; refitting", differs)
         except ArtifactMismatchError as err:
             log.info("cached posterior not reusable (%s); refitting", err)
     fitted = fit(inputs, priors=prior_set, sampler=sampler)

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from riskmodel.commands._common import positive_int
+
 __all__ = [
     "DEFAULT_HORIZON",
     "DEFAULT_PATHS",
@@ -80,6 +82,10 @@ _CONFIG_KEYS = (
     "horizon",
     "seed",
     "strict",
+    "draws",
+    "tune",
+    "chains",
+    "backend",
 )
 
 
@@ -126,6 +132,23 @@ class ReportOptions:
     horizon: int = DEFAULT_HORIZON
     seed: int = 0
     strict: bool = False
+    draws: int | None = None
+    tune: int | None = None
+    chains: int | None = None
+    backend: str | None = None
+
+    def sampler(self) -> Any:
+        """Return the NUTS settings of the fit (``riskmodel fit`` defaults where not given)."""
+        from riskmodel.sampling import SamplerConfig, default_backend
+
+        d = SamplerConfig()
+        return SamplerConfig(
+            backend=self.backend or default_backend(),
+            draws=self.draws or d.draws,
+            tune=self.tune or d.tune,
+            chains=self.chains or d.chains,
+            seed=self.seed,
+        )
 
     @property
     def cache_dir(self) -> Path:
@@ -261,17 +284,17 @@ def load_config(path: str | Path) -> dict[str, Any]:
                 problems.append(f"{key} must be a path (a string)")
             else:
                 out[key] = as_path(value)
-        elif key == "product":
+        elif key in ("product", "backend"):
             if not isinstance(value, str):
-                problems.append("product must be a string")
+                problems.append(f"{key} must be a string")
             else:
-                out["product"] = value
+                out[key] = value
         elif key in ("wait", "strict"):
             if not isinstance(value, bool):
                 problems.append(f"{key} must be true or false")
             else:
                 out[key] = value
-        else:  # paths, horizon, seed
+        else:  # paths, horizon, seed, draws, tune, chains
             if isinstance(value, bool) or not isinstance(value, int):
                 problems.append(f"{key} must be a whole number")
             else:
@@ -296,6 +319,10 @@ def options_from_args(args: argparse.Namespace) -> ReportOptions:
         "n_paths": args.paths,
         "horizon": args.horizon,
         "seed": args.seed,
+        "draws": getattr(args, "draws", None),
+        "tune": getattr(args, "tune", None),
+        "chains": getattr(args, "chains", None),
+        "backend": getattr(args, "backend", None),
     }
     values.update({k: v for k, v in flags.items() if v is not None})
     if args.wait:
@@ -314,6 +341,10 @@ def options_from_args(args: argparse.Namespace) -> ReportOptions:
         horizon=int(values.get("horizon", DEFAULT_HORIZON)),
         seed=int(values.get("seed", 0)),
         strict=bool(values.get("strict", False)),
+        draws=values.get("draws"),
+        tune=values.get("tune"),
+        chains=values.get("chains"),
+        backend=values.get("backend"),
     )
     opts.validate()
     return opts
@@ -423,7 +454,7 @@ def scheduled_report(
         cache = options.cache_dir
         with progress.stage("fit (or reuse the cached posterior)"):
             before = _file_state(cache / "posterior.nc")
-            fitted = pipeline.fit_cached(cache, inputs)
+            fitted = pipeline.fit_cached(cache, inputs, sampler=options.sampler())
             reused = before is not None and before == _file_state(cache / "posterior.nc")
             progress.note(
                 "reused the cached posterior"
@@ -566,6 +597,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="exit 1 if the fit fails its convergence checks (the report, "
         "with the failure in a red box, is still published)",
     )
+    g = parser.add_argument_group("sampler (used when the posterior is not cached)")
+    g.add_argument("--draws", type=positive_int, metavar="N", help="draws per chain (2000)")
+    g.add_argument("--tune", type=positive_int, metavar="N", help="warm-up per chain (1000)")
+    g.add_argument("--chains", type=positive_int, metavar="N", help="chains (4)")
+    g.add_argument("--backend", choices=("nutpie", "pymc", "numpyro"), help="NUTS backend")
     parser.set_defaults(handler=run, wait=False, strict=False)
 
 
