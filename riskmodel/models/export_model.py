@@ -91,6 +91,19 @@ def _knot_weights(n_months: int, spacing: int) -> np.ndarray:
     return weights
 
 
+def _observation_cells(inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the cells observations cover, and each observation's cell slots.
+
+    Returns ``cells`` (unique flat ``destination * n_months + month`` indices) and
+    ``slots`` (n_obs x K indices into ``cells``; padding points at an extra zero slot).
+    """
+    flat = inputs.obs_destination[:, None] * inputs.n_months + inputs.obs_months
+    cells, inverse = np.unique(flat[inputs.obs_mask], return_inverse=True)
+    slots = np.full(flat.shape, len(cells), dtype=np.int64)
+    slots[inputs.obs_mask] = inverse
+    return cells.astype(np.int64), slots
+
+
 def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
     """Build the PyMC model for one product.
 
@@ -201,10 +214,12 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         approval = pm.Deterministic("approval", pt.exp(log_a), dims=("destination", "month"))
 
         # Observations: each row observes the total over its months.
-        log_flow = log_demand + log_a
-        cells = log_flow[inputs.obs_destination[:, None], inputs.obs_months]
-        total = pt.sum(pt.switch(inputs.obs_mask, pt.exp(cells), 0.0), axis=1)
-        log_total = pt.log(total)
+        # Only the (destination, month) cells some observation covers are evaluated, and
+        # every gather is 1-d: a multi-index gather and its scatter-add gradient cost a
+        # fifth of a logp evaluation, 1-d ones a few percent.
+        cells, slots = _observation_cells(inputs)
+        flow = pt.concatenate([pt.exp((log_demand + log_a).ravel()[cells]), pt.zeros(1)])
+        log_total = pt.log(flow[slots.ravel()].reshape(slots.shape).sum(axis=1))
         sigma_obs = priors["obs_sigma"].create_variable()
         nu = float(priors.setting("student_t_nu"))
         positive = ~inputs.obs_is_zero
