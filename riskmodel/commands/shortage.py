@@ -1,18 +1,254 @@
-"""``riskmodel shortage``: not implemented yet."""
+"""``riskmodel shortage``: forecast export paths → shortage probabilities by region × industry.
+
+Reads ``DIR/paths.nc`` (the forecast stage's output), runs the Monte Carlo
+propagation (:func:`riskmodel.propagation.propagate`) and writes ``shortage.csv``,
+``stockout.csv`` and ``shortage.nc`` to ``--out`` (atomically), then prints the top
+risks.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
+from typing import Any
+
+#: Rows of the printed summary.
+TOP_N = 8
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``shortage`` subcommand."""
-    parser = subparsers.add_parser("shortage", help="(not implemented yet)")
+    parser = subparsers.add_parser(
+        "shortage",
+        help="Monte Carlo propagation: export paths -> shortage probabilities by region x industry",
+        description=(
+            "Propagate forecast export paths (DIR/paths.nc from `riskmodel forecast`) to "
+            "magnet shortages by importing region, industry and month: P(shortfall > x), "
+            "expected shortfall, quantiles and CVaR of unmet demand, the month of the first "
+            "stock-out and output lost in units. Writes shortage.csv, stockout.csv and "
+            "shortage.nc to --out. The same --seed gives the same numbers whatever "
+            "--chunk-size and --scheduler."
+        ),
+    )
+    parser.add_argument(
+        "--forecast", required=True, metavar="DIR", help="forecast folder holding paths.nc"
+    )
+    parser.add_argument(
+        "--scenario",
+        metavar="NAME|PATH",
+        help=(
+            "scenario whose `propagation:` block sets the allocation rule (proportional, "
+            "priority, end_use); default: the scenario recorded in paths.nc"
+        ),
+    )
+    parser.add_argument(
+        "--paths",
+        type=_positive_int,
+        metavar="N",
+        help="Monte Carlo paths (default: one per forecast path; otherwise forecast paths "
+        "are resampled with replacement)",
+    )
+    parser.add_argument(
+        "--seed", type=_non_negative_int, default=0, metavar="S", help="seed (default 0)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local",
+        help="run chunks on Dask: 'local' starts a local cluster, or give a scheduler address "
+        "(default: in process)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        metavar="N",
+        help="paths per chunk (bounds memory; does not change results; default 8192)",
+    )
+    parser.add_argument(
+        "--params",
+        metavar="PATH",
+        help="propagation parameters YAML (default: the bundled priors/propagation.yaml)",
+    )
+    parser.add_argument(
+        "--kernel",
+        choices=("auto", "numba", "numpy"),
+        default="auto",
+        help="kernel implementation (default auto: numba when installed)",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def load_propagation_block(name_or_path: str) -> dict[str, Any] | None:
+    """Return a scenario's ``propagation:`` block (``None`` if it has none).
+
+    Uses :func:`riskmodel.config.scenario.load_scenario` when that loader exists, so
+    the scenario is fully validated; otherwise reads the YAML file (a path, or a
+    bundled name under ``priors/scenarios/``) and takes its ``propagation:`` block.
+
+    Raises
+    ------
+    riskmodel.exceptions.ScenarioError
+        If the scenario cannot be found or read.
+    """
+    try:
+        from riskmodel.config.scenario import load_scenario
+    except ImportError:
+        load_scenario = None
+    if load_scenario is not None:
+        block = getattr(load_scenario(name_or_path), "propagation", None)
+        return None if block is None else dict(block)
+
+    import yaml
+
+    from riskmodel.exceptions import ScenarioError
+    from riskmodel.resources import priors_dir
+
+    path = Path(name_or_path)
+    if not path.suffix and not path.is_file():
+        path = priors_dir() / "scenarios" / f"{name_or_path}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(path, ["file not found"]) from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(path, [f"cannot read the scenario: {exc}"]) from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(path, ["a scenario file holds a mapping"])
+    block = raw.get("propagation")
+    return None if block is None else dict(block)
+
+
+class _Progress:
+    """A tqdm bar over chunks when stderr is a terminal, a few plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.tty = sys.stderr.isatty()
+        self.next_report = 0
+
+    def __call__(self, done: int, total: int, paths: int) -> None:
+        if self.tty:
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="chunk", desc="shortage", file=sys.stderr)
+            self.bar.update(done - self.bar.n)
+            self.bar.set_postfix_str(f"{paths:,} paths", refresh=False)
+            if done == total:
+                self.bar.close()
+            return
+        step = max(1, math.ceil(total / 10))
+        if done >= self.next_report or done == total:
+            print(f"riskmodel: shortage: chunk {done}/{total} ({paths:,} paths)", file=sys.stderr)
+            self.next_report = done + step
+
+
+def _summary(ds: Any, top: int = TOP_N) -> list[str]:
+    """Lines naming the region × industry pairs most at risk."""
+    import numpy as np
+
+    p = ds["p_stockout_within_horizon"]
+    share = ds["expected_shortfall_share"]
+    peak = share.max("month")
+    peak_month = share.idxmax("month")
+    median = ds["first_stockout_month"].sel(stockout_quantile=0.5)
+    rows = []
+    for r in ds["region"].values:
+        for i in ds["industry"].values:
+            rows.append(
+                (
+                    float(p.sel(region=r, industry=i)),
+                    float(peak.sel(region=r, industry=i)),
+                    str(r),
+                    str(i),
+                    str(median.sel(region=r, industry=i).values) or "-",
+                    str(peak_month.sel(region=r, industry=i).values),
+                )
+            )
+    rows.sort(key=lambda row: (-row[0], -row[1]))
+    lines = [
+        f"  {'region':<7} {'industry':<21} {'P(stock-out)':>12}  {'median first':<12}  "
+        f"{'peak E[shortfall share]':<24}"
+    ]
+    for prob, pk, r, i, med, pm in rows[:top]:
+        if not np.isfinite(pk):
+            pk = 0.0
+        lines.append(f"  {r:<7} {i:<21} {prob:>12.3f}  {med:<12}  {pk:>6.3f} ({pm})")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand."""
-    print("riskmodel shortage: not implemented yet", file=sys.stderr)
-    return 1
+    from riskmodel.exceptions import ScenarioError
+    from riskmodel.propagation import (
+        DEFAULT_CHUNK_SIZE,
+        propagate,
+        read_paths,
+        write_shortage_outputs,
+    )
+
+    paths = read_paths(args.forecast)
+    recorded = str(paths.attrs.get("scenario", "") or "")
+    scenario_name = args.scenario or recorded
+    block = None
+    if args.scenario:
+        block = load_propagation_block(args.scenario)
+        if recorded and Path(args.scenario).stem != Path(recorded).stem:
+            print(
+                f"riskmodel: warning: the forecast paths were made under scenario '{recorded}'; "
+                f"allocation is taken from '{args.scenario}'",
+                file=sys.stderr,
+            )
+    elif recorded:
+        try:
+            block = load_propagation_block(recorded)
+        except ScenarioError as err:
+            print(
+                f"riskmodel: warning: cannot load the forecast's scenario ({err}); "
+                "using proportional allocation",
+                file=sys.stderr,
+            )
+    ds = propagate(
+        paths,
+        args.params,
+        scenario=block,
+        n_paths=args.paths,
+        seed=args.seed,
+        chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
+        scheduler=args.scheduler,
+        kernel=args.kernel,
+        progress=_Progress(),
+    )
+    ds.attrs["allocation_scenario"] = scenario_name
+    files = write_shortage_outputs(ds, args.out)
+    attrs = ds.attrs
+    resampled = ", resampled" if attrs["resampled_forecast_paths"] else ""
+    print(
+        f"riskmodel shortage: {attrs['n_paths']:,} paths ({attrs['n_forecast_paths']:,} forecast "
+        f"paths{resampled}), scenario {attrs['scenario'] or '-'}, allocation "
+        f"{attrs['allocation']}, seed {attrs['seed']}, {ds.sizes['month']} months "
+        f"{ds['month'].values[0]}..{ds['month'].values[-1]}"
+    )
+    if attrs.get("regions_without_data"):
+        print(f"  regions without data in the paths: {attrs['regions_without_data']}")
+    print("Top risks (P(stock-out within the horizon), median month of the first stock-out):")
+    for line in _summary(ds):
+        print(line)
+    print("wrote " + ", ".join(str(p) for p in files.values()))
+    return 0

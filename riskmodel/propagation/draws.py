@@ -1,0 +1,205 @@
+"""Bulk draws of every random parameter of the propagation, one block of paths at a time.
+
+The unit of randomness is a *block* of consecutive Monte Carlo paths with its own
+generator, ``numpy.random.Generator(PCG64(child))`` where ``child`` is the block's
+entry of ``numpy.random.SeedSequence(seed).spawn(n_blocks)``. A block's draws depend
+only on the seed, the block's index and its length, never on how blocks are grouped
+into chunks or on which worker runs them: this is what makes results bit-identical
+across chunk sizes and between Dask and in-process runs.
+
+Within a block, parameters are drawn in a fixed order, each for the whole block at
+once and in float32 (path axis last):
+
+1. forecast path index (only when resampling, see :func:`draw_block`);
+2. China's share of each region's supply, region by region;
+3. industry shares: Gamma(concentration * mean) per region and industry, normalised
+   (Dirichlet);
+4. sector growth rates, industry by industry;
+5. substitution rate;
+6. inventory cover: one common standard normal per path, then one per region and
+   industry, combined with the configured correlation;
+7. restock multiple;
+8. magnet content per unit, industry by industry (industries with a unit);
+9. per new-capacity project: capacity, delay, ramp length, utilisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from riskmodel.propagation.params import PropagationParams
+
+__all__ = ["GROWTH_FLOOR", "WEEKS_PER_MONTH", "ParameterDraws", "concat_draws", "draw_block"]
+
+#: Growth draws below this are clipped (a Normal prior has unbounded tails).
+GROWTH_FLOOR = -0.9
+#: 52.1775 weeks a year / 12.
+WEEKS_PER_MONTH = 365.25 / 7.0 / 12.0
+
+
+@dataclass
+class ParameterDraws:
+    """Random parameters of a set of Monte Carlo paths (path axis last).
+
+    Attributes
+    ----------
+    path_index : numpy.ndarray
+        ``(P,)`` int64, the forecast path each Monte Carlo path uses.
+    china_share : numpy.ndarray
+        ``(R, P)`` float32.
+    shares : numpy.ndarray
+        ``(R, I, P)`` float32, industry shares (sum to 1 over I).
+    growth : numpy.ndarray
+        ``(I, P)`` float32, growth per year.
+    substitution : numpy.ndarray
+        ``(P,)`` float32, share of demand substituted per year.
+    cover_weeks : numpy.ndarray
+        ``(R, I, P)`` float32.
+    restock : numpy.ndarray
+        ``(P,)`` float32.
+    content_kg : numpy.ndarray
+        ``(I, P)`` float32, NaN for industries without a unit.
+    capacity, delay, ramp, utilisation : numpy.ndarray
+        ``(J, P)`` float32, one row per new-capacity project.
+    """
+
+    path_index: np.ndarray
+    china_share: np.ndarray
+    shares: np.ndarray
+    growth: np.ndarray
+    substitution: np.ndarray
+    cover_weeks: np.ndarray
+    restock: np.ndarray
+    content_kg: np.ndarray
+    capacity: np.ndarray
+    delay: np.ndarray
+    ramp: np.ndarray
+    utilisation: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of paths."""
+        return int(self.path_index.shape[0])
+
+
+def draw_block(
+    params: PropagationParams,
+    rng: np.random.Generator,
+    n: int,
+    *,
+    first_path: int = 0,
+    n_forecast: int,
+    resample: bool,
+) -> ParameterDraws:
+    """Draw the parameters of ``n`` consecutive Monte Carlo paths.
+
+    Parameters
+    ----------
+    params : PropagationParams
+        The distributions.
+    rng : numpy.random.Generator
+        The block's generator.
+    n : int
+        Number of paths in the block.
+    first_path : int
+        Index of the block's first Monte Carlo path (used without resampling).
+    n_forecast : int
+        Number of forecast paths available.
+    resample : bool
+        If True, each Monte Carlo path picks a forecast path uniformly at random
+        (with replacement); if False, Monte Carlo path ``k`` uses forecast path ``k``.
+
+    Returns
+    -------
+    ParameterDraws
+    """
+    f32 = np.float32
+    R, I = len(params.regions), len(params.industries)  # noqa: E741
+    if resample:
+        path_index = rng.integers(0, n_forecast, size=n, dtype=np.int64)
+    else:
+        path_index = np.arange(first_path, first_path + n, dtype=np.int64)
+        if path_index.size and path_index[-1] >= n_forecast:
+            raise ValueError("more Monte Carlo paths than forecast paths without resampling")
+
+    china = np.empty((R, n), dtype=f32)
+    for r, dist in enumerate(params.china_share):
+        china[r] = dist.draw(rng, n)
+    np.maximum(china, f32(1e-6), out=china)
+
+    if params.share_concentration is None:
+        shares = np.repeat(params.share_mean.astype(f32)[:, :, None], n, axis=2)
+    else:
+        alpha = (params.share_concentration * params.share_mean)[:, :, None]
+        g = rng.standard_gamma(np.broadcast_to(alpha, (R, I, n)), dtype=f32)
+        total = g.sum(axis=1, keepdims=True)
+        # a region whose gammas all underflow (vanishing alpha) falls back to the mean
+        fallback = params.share_mean.astype(f32)[:, :, None]
+        shares = np.where(total > 0, g / np.where(total > 0, total, f32(1)), fallback)
+        shares = shares.astype(f32)
+
+    growth = np.empty((I, n), dtype=f32)
+    for i, dist in enumerate(params.growth):
+        growth[i] = dist.draw(rng, n)
+    np.maximum(growth, f32(GROWTH_FLOOR), out=growth)
+
+    substitution = params.substitution.draw(rng, n)
+
+    z_common = rng.standard_normal(n, dtype=f32)
+    z = rng.standard_normal((R, I, n), dtype=f32)
+    rho = params.cover_correlation
+    z = f32(np.sqrt(rho)) * z_common[None, None, :] + f32(np.sqrt(1.0 - rho)) * z
+    cover = np.empty((R, I, n), dtype=f32)
+    for i, dist in enumerate(params.cover_weeks):
+        if dist.is_fixed:
+            cover[:, i] = f32(dist["value"])
+        else:
+            cover[:, i] = f32(dist["median"]) * np.exp(f32(dist["sigma"]) * z[:, i])
+
+    restock = params.restock_multiple.draw(rng, n)
+
+    content = np.full((I, n), np.nan, dtype=f32)
+    for i, dist in enumerate(params.content_kg):
+        if dist is not None:
+            content[i] = dist.draw(rng, n)
+
+    J = len(params.projects)
+    capacity = np.empty((J, n), dtype=f32)
+    delay = np.empty((J, n), dtype=f32)
+    ramp = np.empty((J, n), dtype=f32)
+    util = np.empty((J, n), dtype=f32)
+    for j, proj in enumerate(params.projects):
+        capacity[j] = proj.capacity_tpy.draw(rng, n)
+        delay[j] = proj.delay_months.draw(rng, n)
+        ramp[j] = proj.ramp_months.draw(rng, n)
+        util[j] = proj.utilisation.draw(rng, n)
+    np.maximum(ramp, f32(1e-3), out=ramp)
+
+    return ParameterDraws(
+        path_index=path_index,
+        china_share=china,
+        shares=shares,
+        growth=growth,
+        substitution=substitution,
+        cover_weeks=cover,
+        restock=restock,
+        content_kg=content,
+        capacity=capacity,
+        delay=delay,
+        ramp=ramp,
+        utilisation=util,
+    )
+
+
+def concat_draws(parts: list[ParameterDraws]) -> ParameterDraws:
+    """Concatenate blocks along the path axis (the last axis of every array)."""
+    if len(parts) == 1:
+        return parts[0]
+    return ParameterDraws(
+        **{
+            f.name: np.concatenate([getattr(p, f.name) for p in parts], axis=-1)
+            for f in fields(ParameterDraws)
+        }
+    )

@@ -1,0 +1,651 @@
+"""Monte Carlo propagation of export paths to shortages by region, industry and month.
+
+:func:`propagate` is the stage's entry point. For each Monte Carlo path it takes one
+forecast path (China's exports and the counterfactual, mapped to regions) and one
+draw of every parameter in ``priors/propagation.yaml``, and steps the months:
+
+1. **China supply** to region ``r``: the path's exports to ``r``'s destinations.
+2. **Demand**: ``D_r = counterfactual_r / china_share_r`` (what China would have
+   shipped is China's share of what ``r`` needs), reduced by substitution and
+   thrifting (``x (1 - rate * months / 12)``), split by the industry shares, whose mix
+   drifts with relative sector growth (:func:`~riskmodel.propagation.kernels.
+   build_demand`).
+3. **Non-China supply**: ``(1 - china_share_r) * D_r`` before substitution (existing
+   suppliers keep their share) plus the ramp-up of new plants.
+4. **Inventories**: each industry starts with ``cover`` weeks of demand and restocks
+   up to that cover; the scarce supply is allocated across industries by the
+   scenario's rule (``proportional``, ``priority`` or ``end_use``), and
+   ``short = D - min(stock + allocated, D)``
+   (:func:`~riskmodel.propagation.kernels.simulate_shortfall`).
+5. **Statistics** are streamed (sums, counts, histograms) chunk by chunk, so memory
+   does not grow with the number of paths (:mod:`riskmodel.propagation.stats`).
+
+Randomness and reproducibility
+------------------------------
+Monte Carlo paths are grouped in *blocks* of ``block_size`` paths; block ``b`` draws
+from ``numpy.random.SeedSequence(seed).spawn(n_blocks)[b]`` (see
+:mod:`riskmodel.propagation.draws`). Chunks are whole blocks (``chunk_size`` is
+rounded up to a multiple of ``block_size``), and float sums are kept per block and
+added in block order. So for a given ``seed``, ``n_paths`` and ``block_size`` the
+result is bit-identical whatever ``chunk_size`` and whether the chunks run in process
+or on Dask workers. (The NumPy and numba kernels do the same float32 arithmetic, but
+their statistics sum in a different order, so they agree to rounding, not bits.)
+
+Forecast paths and Monte Carlo paths
+------------------------------------
+By default ``n_paths`` is the number of forecast paths and Monte Carlo path ``k``
+uses forecast path ``k``. With any other ``n_paths`` each Monte Carlo path picks a
+forecast path uniformly at random with replacement (a bootstrap over paths, drawn
+from the block's generator): more Monte Carlo paths than forecast paths then add
+draws of the propagation parameters, but the export uncertainty is still only
+represented by the forecast's paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from riskmodel import __version__
+from riskmodel.exceptions import RiskModelWarning, ScenarioError
+from riskmodel.propagation import kernels
+from riskmodel.propagation.draws import WEEKS_PER_MONTH, ParameterDraws, concat_draws, draw_block
+from riskmodel.propagation.io import validate_paths
+from riskmodel.propagation.params import PropagationParams, load_params
+from riskmodel.propagation.regions import map_destinations
+from riskmodel.propagation.stats import finalize
+
+__all__ = [
+    "ALLOCATIONS",
+    "DEFAULT_BLOCK_SIZE",
+    "DEFAULT_CHUNK_SIZE",
+    "Allocation",
+    "parse_allocation",
+    "propagate",
+]
+
+log = logging.getLogger(__name__)
+
+ALLOCATIONS = ("proportional", "priority", "end_use")
+#: Paths per block of randomness (part of the reproducibility key, with the seed).
+DEFAULT_BLOCK_SIZE = 4096
+#: Paths per chunk: bounds memory (~30 KB per path with 6 regions, 11 industries and
+#: 36 months, i.e. ~250 MB per chunk of 8192 paths).
+DEFAULT_CHUNK_SIZE = 8192
+#: Months of demand averaged for the opening stock (smooths a seasonal first month).
+OPENING_MONTHS = 3
+
+ProgressCallback = Callable[[int, int, int], None]
+
+
+class PropagationWarning(RiskModelWarning):
+    """Propagation ran, but on inputs that deserve a look (a product it was not built for)."""
+
+
+# --------------------------------------------------------------------------------------
+# Allocation rule from the scenario
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """How a region's scarce supply is shared across its industries.
+
+    Parameters
+    ----------
+    rule : {"proportional", "priority", "end_use"}
+        See :mod:`riskmodel.propagation.kernels`.
+    priority : tuple of str
+        For ``priority``: industries served first, in order.
+    denied_end_uses : tuple of str
+        For ``end_use``: industries China supplies no magnets to.
+    """
+
+    rule: str = "proportional"
+    priority: tuple[str, ...] = ()
+    denied_end_uses: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the scenario ``propagation:`` block this allocation comes from."""
+        out: dict[str, Any] = {"allocation": self.rule}
+        if self.rule == "priority":
+            out["priority"] = list(self.priority)
+        if self.rule == "end_use":
+            out["denied_end_uses"] = list(self.denied_end_uses)
+        return out
+
+    def kernel_args(self, industries: Sequence[str]) -> dict[str, Any]:
+        """``mode``, ``eligible`` and ``order`` for the kernel."""
+        index = {name: k for k, name in enumerate(industries)}
+        eligible = np.array([name not in self.denied_end_uses for name in industries])
+        order = np.array([index[name] for name in self.priority], dtype=np.int64)
+        return {"mode": kernels.MODES[self.rule], "eligible": eligible, "order": order}
+
+
+def parse_allocation(scenario: Any, industries: Sequence[str]) -> Allocation:
+    """Read the allocation rule from a scenario.
+
+    Parameters
+    ----------
+    scenario : mapping, object with a ``propagation`` attribute, or None
+        The scenario's ``propagation:`` block (``{"allocation": ..., "priority":
+        [...], "denied_end_uses": [...]}``), or a whole scenario mapping holding
+        one, or a loaded scenario object. ``None`` (or no block) means
+        ``proportional``.
+    industries : sequence of str
+        Industries known to the parameters.
+
+    Returns
+    -------
+    Allocation
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem (unknown rule, unknown industry, missing list, ...).
+    """
+    block: Any = scenario
+    if block is not None and not isinstance(block, Mapping) and hasattr(block, "propagation"):
+        block = block.propagation
+    if isinstance(block, Mapping) and "propagation" in block:
+        block = block["propagation"]
+    if block is None:
+        return Allocation()
+    problems: list[str] = []
+    if not isinstance(block, Mapping):
+        raise ScenarioError("scenario", [f"propagation: must be a mapping, got {block!r}"])
+    allowed = ("allocation", "priority", "denied_end_uses")
+    for key in block:
+        if key not in allowed:
+            problems.append(f"propagation: unknown key '{key}' (allowed: {', '.join(allowed)})")
+    rule = block.get("allocation", "proportional")
+    if rule not in ALLOCATIONS:
+        problems.append(
+            f"propagation.allocation: unknown rule {rule!r}; allowed: {', '.join(ALLOCATIONS)}"
+        )
+    lists: dict[str, tuple[str, ...]] = {}
+    for key, needed_by in (("priority", "priority"), ("denied_end_uses", "end_use")):
+        value = block.get(key)
+        if value is None:
+            if rule == needed_by:
+                problems.append(
+                    f"propagation: allocation {needed_by} needs '{key}' (a list of industries)"
+                )
+            lists[key] = ()
+            continue
+        if rule != needed_by:
+            problems.append(f"propagation.{key}: only used with allocation: {needed_by}")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            problems.append(f"propagation.{key}: must be a list of industry names")
+            lists[key] = ()
+            continue
+        unknown = [v for v in value if v not in industries]
+        if unknown:
+            problems.append(
+                f"propagation.{key}: unknown industries {unknown}; known: {', '.join(industries)}"
+            )
+        if len(set(value)) != len(value):
+            problems.append(f"propagation.{key}: lists an industry twice")
+        lists[key] = tuple(value)
+    if problems:
+        raise ScenarioError("scenario", problems)
+    return Allocation(str(rule), lists["priority"], lists["denied_end_uses"])
+
+
+# --------------------------------------------------------------------------------------
+# Chunks
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """Inputs every chunk needs (sent once to each Dask worker)."""
+
+    params: PropagationParams
+    exports: np.ndarray  # (R, T, F) float32
+    counterfactual: np.ndarray  # (R, T, F) float32
+    month_index: np.ndarray  # (T,) calendar month numbers (year * 12 + month - 1)
+    project_region: np.ndarray  # (J,) region index
+    project_start: np.ndarray  # (J,) calendar month numbers
+    allocation: dict[str, Any]
+    resample: bool
+    backend: str
+    parallel: bool = False
+
+
+@dataclass(frozen=True)
+class _Task:
+    index: int
+    blocks: tuple[tuple[int, int, int, np.random.SeedSequence], ...]  # (block, start, stop, seed)
+
+
+@dataclass
+class _ChunkResult:
+    index: int
+    counts: kernels.ShortfallCounts
+    sums: list[tuple[int, kernels.ShortfallSums]]
+
+
+def _month_number(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+class _Workspace:
+    """Big per-chunk arrays kept between chunks of one in-process run.
+
+    Fresh 100 MB arrays cost page faults (the OS zeroes every page) that take longer
+    than the kernel itself; chunks of the same size reuse these instead.
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        arr = self.arrays.get(name)
+        if arr is None or arr.shape != shape:
+            arr = np.empty(shape, dtype=np.float32)
+            self.arrays[name] = arr
+        return arr
+
+
+def _build_inputs(
+    shared: _Shared, draws: ParameterDraws, workspace: _Workspace | None = None
+) -> dict[str, np.ndarray]:
+    """Arrays of the kernel for one chunk (path axis last, float32)."""
+    f32 = np.float32
+    idx = draws.path_index
+    T = shared.exports.shape[1]
+    china = np.take(shared.exports, idx, axis=2)  # (R, T, P), C-contiguous copy
+    region_demand = np.take(shared.counterfactual, idx, axis=2)
+    chi = draws.china_share  # (R, P)
+    region_demand /= chi[:, None, :]
+    # existing non-China suppliers keep their share of demand before substitution
+    other = (f32(1) - chi)[:, None, :] * region_demand
+    t = np.arange(T, dtype=f32) / f32(12)
+    kept = np.maximum(f32(1) - t[:, None] * draws.substitution[None, :], f32(0))  # (T, P)
+    region_demand *= kept[None, :, :]
+    mix = np.log1p(draws.growth)[:, None, :] * t[None, :, None]  # (I, T, P)
+    np.exp(mix, out=mix)
+    out = None
+    if workspace is not None and shared.backend == "numba":
+        R, _, P = region_demand.shape
+        I = draws.shares.shape[1]  # noqa: E741
+        out = (workspace.get("demand", (R, T, I, P)), workspace.get("total", (R, T, P)))
+    demand, demand_total = kernels.build_demand(
+        region_demand, draws.shares, mix, backend=shared.backend, parallel=shared.parallel, out=out
+    )
+    cover_months = draws.cover_weeks / f32(WEEKS_PER_MONTH)
+    n0 = min(OPENING_MONTHS, T)
+    stock0 = cover_months * demand[:, :n0].mean(axis=1, dtype=f32)
+    cap_cover = cover_months * draws.restock[None, None, :]
+    for j in range(len(shared.project_region)):
+        since = shared.month_index.astype(f32)[:, None] - f32(shared.project_start[j] - 1)
+        frac = np.clip((since - draws.delay[j][None, :]) / draws.ramp[j][None, :], f32(0), f32(1))
+        rate = draws.capacity[j] / f32(12) * draws.utilisation[j]
+        other[shared.project_region[j]] += frac * rate[None, :]
+    return {
+        "demand": demand,
+        "demand_total": demand_total,
+        "supply_china": china,
+        "supply_other": other,
+        "stock0": stock0,
+        "cap_cover": cap_cover,
+    }
+
+
+def _run_chunk(task: _Task, shared: _Shared, workspace: _Workspace | None = None) -> _ChunkResult:
+    """Draw, simulate and aggregate one chunk (runs in process or on a Dask worker)."""
+    params = shared.params
+    F = shared.exports.shape[2]
+    parts = []
+    for _, start, stop, seed in task.blocks:
+        rng = np.random.Generator(np.random.PCG64(seed))
+        parts.append(
+            draw_block(
+                params, rng, stop - start, first_path=start, n_forecast=F, resample=shared.resample
+            )
+        )
+    draws = concat_draws(parts)
+    arrays = _build_inputs(shared, draws, workspace)
+    out = None if workspace is None else workspace.get("short", arrays["demand"].shape)
+    short = kernels.simulate_shortfall(
+        **arrays, **shared.allocation, backend=shared.backend, parallel=shared.parallel, out=out
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        upt = np.where(
+            np.isfinite(draws.content_kg), 1000.0 / draws.content_kg.astype(np.float64), 0.0
+        )
+    R, T, I, _ = short.shape  # noqa: E741
+    counts = kernels.ShortfallCounts(R, T, I)
+    sums = []
+    offset = 0
+    for block, start, stop, _seed in task.blocks:
+        block_sums = kernels.ShortfallSums(R, T, I)
+        kernels.aggregate_block(
+            short,
+            arrays["demand"],
+            upt,
+            offset,
+            offset + stop - start,
+            counts,
+            block_sums,
+            backend=shared.backend,
+            parallel=shared.parallel,
+        )
+        sums.append((block, block_sums))
+        offset += stop - start
+    return _ChunkResult(task.index, counts, sums)
+
+
+class _Folder:
+    """Adds chunk results: counts in any order, float sums strictly in block order."""
+
+    def __init__(self, R: int, T: int, I: int, n_blocks: int) -> None:  # noqa: E741
+        self.counts = kernels.ShortfallCounts(R, T, I)
+        self.sums = kernels.ShortfallSums(R, T, I)
+        self.pending: dict[int, kernels.ShortfallSums] = {}
+        self.next_block = 0
+        self.n_blocks = n_blocks
+
+    def add(self, result: _ChunkResult) -> None:
+        self.counts.add(result.counts)
+        for block, sums in result.sums:
+            self.pending[block] = sums
+        while self.next_block in self.pending:
+            self.sums.add(self.pending.pop(self.next_block))
+            self.next_block += 1
+
+    def check_done(self) -> None:
+        if self.next_block != self.n_blocks or self.pending:  # pragma: no cover - defensive
+            raise RuntimeError("propagation finished with blocks missing")
+
+
+def _run_in_process(
+    tasks: Sequence[_Task], shared: _Shared, folder: _Folder, progress: ProgressCallback | None
+) -> None:
+    done_paths = 0
+    workspace = _Workspace()  # dropped when the run ends
+    for k, task in enumerate(tasks):
+        result = _run_chunk(task, shared, workspace)
+        folder.add(result)
+        done_paths += sum(stop - start for _, start, stop, _ in task.blocks)
+        if progress is not None:
+            progress(k + 1, len(tasks), done_paths)
+
+
+def _run_dask(
+    tasks: Sequence[_Task],
+    shared: _Shared,
+    folder: _Folder,
+    progress: ProgressCallback | None,
+    scheduler: str,
+) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - distributed is a dependency
+        raise RuntimeError("scheduler given but dask.distributed is not installed") from exc
+    cluster = None
+    if scheduler == "local":
+        # no dashboard; the scheduler's small HTTP server takes a free port, so a
+        # cluster already running on 8787 does not get in the way
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=":0",
+            scheduler_kwargs={"dashboard": False},
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        shared_future = client.scatter(shared, broadcast=True)
+        window = max(2, 2 * sum(client.nthreads().values()))
+        pending_tasks = list(tasks)[::-1]
+        running = as_completed()
+        for _ in range(min(window, len(pending_tasks))):
+            running.add(client.submit(_run_chunk, pending_tasks.pop(), shared_future, pure=False))
+        done = 0
+        done_paths = 0
+        for future in running:
+            result = future.result()
+            future.release()
+            folder.add(result)
+            if pending_tasks:
+                running.add(
+                    client.submit(_run_chunk, pending_tasks.pop(), shared_future, pure=False)
+                )
+            done += 1
+            done_paths += sum(stop - start for _, start, stop, _ in tasks[result.index].blocks)
+            if progress is not None:
+                progress(done, len(tasks), done_paths)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------
+
+
+def _root_seed(seed: Any) -> tuple[np.random.SeedSequence, str]:
+    if isinstance(seed, np.random.SeedSequence):
+        root = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
+        return root, str(seed.entropy)
+    if isinstance(seed, np.random.Generator):
+        entropy = int.from_bytes(seed.bytes(16), "little")
+        return np.random.SeedSequence(entropy), "generator"
+    if seed is None:
+        root = np.random.SeedSequence()
+        return root, str(root.entropy)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.SeedSequence(int(seed)), str(int(seed))
+    raise TypeError(
+        f"seed must be a non-negative int, a SeedSequence, a Generator or None, got {seed!r}"
+    )
+
+
+def propagate(
+    paths: xr.Dataset,
+    params: PropagationParams | str | Path | None = None,
+    *,
+    scenario: Any = None,
+    n_paths: int | None = None,
+    seed: int | np.random.Generator | np.random.SeedSequence | None = 0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    scheduler: str | None = None,
+    kernel: str = "auto",
+    parallel: bool | None = None,
+    progress: ProgressCallback | None = None,
+) -> xr.Dataset:
+    """Propagate forecast export paths to shortage probabilities by region and industry.
+
+    Parameters
+    ----------
+    paths : xarray.Dataset
+        Forecast paths: ``exports`` and ``counterfactual`` on ``(path, destination,
+        month)`` in tonnes per month (see :mod:`riskmodel.propagation.io`).
+    params : PropagationParams, str or pathlib.Path, optional
+        Parameters, or a YAML file of them; the bundled ``priors/propagation.yaml``
+        when omitted.
+    scenario : mapping or None
+        The scenario's ``propagation:`` block (``{"allocation": "proportional" |
+        "priority" | "end_use", "priority": [...], "denied_end_uses": [...]}``), a
+        whole scenario mapping holding one, or a loaded scenario; ``None`` means
+        proportional allocation.
+    n_paths : int, optional
+        Monte Carlo paths; the number of forecast paths when omitted (each used
+        once). Any other value resamples forecast paths with replacement.
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Root of the per-block seeds. A Generator is advanced (16 bytes are drawn from
+        it); ``None`` takes fresh entropy (recorded in ``attrs["seed_entropy"]``).
+    chunk_size : int
+        Paths per chunk (rounded up to a multiple of ``block_size``); bounds memory
+        and is the unit of work on Dask. Does not change the result.
+    block_size : int
+        Paths per block of randomness. Changes the random streams (like the seed).
+    scheduler : str, optional
+        ``None``: run in process. ``"local"``: a ``distributed.LocalCluster``
+        (2 workers, threads). Anything else: the address of a Dask scheduler.
+    kernel : {"auto", "numba", "numpy"}
+        Kernel implementation (``auto``: numba when installed).
+    parallel : bool, optional
+        Spread each chunk's regions over threads (numba only). Default: True when
+        running in process, False on Dask (whose workers already run chunks in
+        parallel). Does not change the result.
+    progress : callable, optional
+        Called as ``progress(chunks_done, chunks_total, paths_done)`` after each chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        On ``(region, industry, month)``:
+
+        - ``p_short`` (+ ``threshold``): P(shortfall share > x) for x in 0, 0.1,
+          0.25, 0.5 (x = 0 means above 1e-5 of demand);
+        - ``expected_shortfall_t``, ``expected_shortfall_share``,
+          ``expected_demand_t``;
+        - ``shortfall_share_quantile`` (+ ``quantile``);
+        - ``expected_cum_shortfall_t``, ``cum_shortfall_quantile_t``
+          (+ ``quantile``), ``cum_shortfall_cvar95_t``: cumulative unmet demand;
+        - ``expected_output_lost_units``: cumulative unmet tonnes / magnet content
+          per unit (NaN for industries without a unit; the ``unit`` coordinate
+          names it);
+        - ``p_first_stockout``: P(first stock-out in that month);
+
+        on ``(region, industry)``: ``p_stockout_within_horizon``, and
+        ``first_stockout_month`` (+ ``stockout_quantile``: 0.1, 0.5, 0.9; ``""``
+        when the quantile is past the horizon). Attrs record the scenario, seed,
+        parameters' digest, allocation, region mapping and residual floor events.
+
+    Raises
+    ------
+    riskmodel.propagation.io.ForecastInputError
+        If ``paths`` breaks the input contract.
+    riskmodel.exceptions.PriorsError
+        If the parameter file is invalid.
+    riskmodel.exceptions.ScenarioError
+        If the allocation rule is invalid.
+    """
+    ds = validate_paths(paths)
+    if params is None or isinstance(params, (str, Path)):
+        params = load_params(params)
+    if not isinstance(params, PropagationParams):
+        raise TypeError(
+            f"params must be PropagationParams, a path or None, got {type(params).__name__}"
+        )
+    product = ds.attrs.get("product")
+    if product not in (None, "magnets"):
+        import warnings
+
+        warnings.warn(
+            f"the propagation parameters describe NdFeB magnets; the paths are for {product!r}",
+            PropagationWarning,
+            stacklevel=2,
+        )
+    mapping = map_destinations(params, ds["destination"].values)
+    if not mapping.regions:
+        raise ValueError("no region has data in the forecast paths")
+    params = params.subset_regions(mapping.regions)
+    exports, floors_x = mapping.apply(ds["exports"].values)
+    counterfactual, floors_c = mapping.apply(ds["counterfactual"].values)
+    F = exports.shape[0]
+    months = [str(m) for m in ds["month"].values]
+    T = len(months)
+    allocation = parse_allocation(scenario, params.industries)
+
+    n_paths = F if n_paths is None else int(n_paths)
+    if n_paths < 1:
+        raise ValueError(f"n_paths must be >= 1, got {n_paths}")
+    if block_size < 1 or chunk_size < 1:
+        raise ValueError("block_size and chunk_size must be >= 1")
+    resample = n_paths != F
+    backend = kernels.resolve_backend(kernel)
+    root, entropy = _root_seed(seed)
+    n_blocks = math.ceil(n_paths / block_size)
+    children = root.spawn(n_blocks)
+    blocks_per_chunk = max(1, math.ceil(chunk_size / block_size))
+    tasks = []
+    for c, b0 in enumerate(range(0, n_blocks, blocks_per_chunk)):
+        blocks = tuple(
+            (b, b * block_size, min((b + 1) * block_size, n_paths), children[b])
+            for b in range(b0, min(b0 + blocks_per_chunk, n_blocks))
+        )
+        tasks.append(_Task(c, blocks))
+
+    region_index = {name: k for k, name in enumerate(params.region_names)}
+    shared = _Shared(
+        params=params,
+        exports=np.ascontiguousarray(exports.transpose(1, 2, 0), dtype=np.float32),
+        counterfactual=np.ascontiguousarray(counterfactual.transpose(1, 2, 0), dtype=np.float32),
+        month_index=np.array([_month_number(m) for m in months], dtype=np.int64),
+        project_region=np.array([region_index[p.region] for p in params.projects], dtype=np.int64),
+        project_start=np.array([_month_number(p.start) for p in params.projects], dtype=np.int64),
+        allocation=allocation.kernel_args(params.industries),
+        resample=resample,
+        backend=backend,
+        parallel=(scheduler is None) if parallel is None else bool(parallel),
+    )
+    R, I = len(params.regions), len(params.industries)  # noqa: E741
+    folder = _Folder(R, T, I, n_blocks)
+    log.info(
+        "propagating %d paths (%d forecast paths) in %d chunks, %s kernel, scheduler %s",
+        n_paths,
+        F,
+        len(tasks),
+        backend,
+        scheduler or "in-process",
+    )
+    if scheduler is None:
+        _run_in_process(tasks, shared, folder, progress)
+    else:
+        _run_dask(tasks, shared, folder, progress, scheduler)
+    folder.check_done()
+
+    out = finalize(
+        folder.counts,
+        folder.sums,
+        regions=params.region_names,
+        industries=params.industries,
+        months=months,
+        units=params.units,
+        labels=params.labels,
+    )
+    out.attrs = {
+        "stage": "shortage",
+        "scenario": str(ds.attrs.get("scenario", "")),
+        "product": str(ds.attrs.get("product", "")),
+        "forecast_seed": str(ds.attrs.get("seed", "")),
+        "forecast_riskmodel_version": str(ds.attrs.get("riskmodel_version", "")),
+        "riskmodel_version": __version__,
+        "seed": entropy,
+        "n_paths": n_paths,
+        "n_forecast_paths": F,
+        "resampled_forecast_paths": int(resample),
+        "block_size": block_size,
+        "kernel": backend,
+        "allocation": allocation.rule,
+        "priority": ",".join(allocation.priority),
+        "denied_end_uses": ",".join(allocation.denied_end_uses),
+        "params_file": params.path,
+        "params_digest": params.digest,
+        "regions_without_data": ",".join(mapping.missing),
+        "region_destinations": mapping.describe(),
+        "residual_floor_events_exports": floors_x,
+        "residual_floor_events_counterfactual": floors_c,
+        "residual_cells": F * T,
+        "share_tolerance": kernels.SHARE_TOL,
+    }
+    return out
