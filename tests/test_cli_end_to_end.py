@@ -93,3 +93,34 @@ def test_unknown_scenario_is_a_clean_error(tmp_path, fit_dir, magnet_slice_csv, 
                  "--scenario", "nope", "--out", str(tmp_path / "x")])  # fmt: skip
     assert code == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_shortage_from_a_real_forecast(tmp_path, fit_dir, magnet_slice_csv):
+    fc = tmp_path / "fc"
+    args = ["forecast", "--fit", str(fit_dir), "--data", str(magnet_slice_csv),
+            "--scenario", "suspension_lapse", "--paths", "200", "--out", str(fc)]  # fmt: skip
+    assert main(args) == 0
+    out = tmp_path / "short"
+    assert main(["shortage", "--forecast", str(fc), "--paths", "2000", "--seed", "1",
+                 "--out", str(out)]) == 0  # fmt: skip
+    short = pd.read_csv(out / "shortage.csv")
+    assert list(short.columns[:3]) == ["region", "industry", "month"]
+    assert short["p_short"].between(0, 1).all()
+    assert (short["p_short_50"] <= short["p_short_10"] + 1e-12).all()
+    stock = pd.read_csv(out / "stockout.csv")
+    assert stock["p_stockout_within_horizon"].between(0, 1).all()
+    assert (out / "shortage.nc").is_file()
+
+
+def test_report_runs_the_real_pipeline_with_tiny_settings(tmp_path, magnet_slice_csv):
+    out = tmp_path / "report"
+    args = ["report", "--data", str(magnet_slice_csv), "--scenario", "baseline",
+            "suspension_lapse", "--paths", "100", "--horizon", "6", *TINY,
+            "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary
+    html = (out / "index.html").read_text()
+    assert "suspension_lapse" in html and "<img" in html
+    # a second run with data and priors unchanged reuses the cached posterior
+    assert main(args) == 0
