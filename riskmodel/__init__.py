@@ -35,6 +35,8 @@ _API = {
     "load_fit": "riskmodel.models.fit",
     "FittedModel": "riskmodel.models.fit",
     "forecast_table": "riskmodel.forecast",
+    "propagate": "riskmodel.propagation",
+    "write_shortage_outputs": "riskmodel.propagation",
     "read_customs": "riskmodel.customs",
     "load_bundled_customs": "riskmodel.customs",
     "reconcile": "riskmodel.customs",
