@@ -118,6 +118,7 @@ def prepare_inputs(
     end: str | pd.Period | None = None,
     history_months: int = 84,
     min_observations: int = 4,
+    max_staleness_months: int = 36,
 ) -> ModelInputs:
     """Turn reconciled observations of one product into :class:`ModelInputs`.
 
@@ -144,6 +145,9 @@ def prepare_inputs(
     min_observations : int
         Destinations with fewer observations inside the window are not modelled
         (listed in ``dropped``). World is always modelled when present.
+    max_staleness_months : int
+        Destinations whose last observation lies more than this many months before the
+        window's end are not modelled either (a 2020 figure says little about 2026).
 
     Returns
     -------
@@ -171,9 +175,19 @@ def prepare_inputs(
         dropped.append(f"{n_out} observations outside the window {start_p}..{end_p}")
     obs = obs[inside]
     counts = obs.groupby("destination").size()
-    keep = [d for d in counts.index if counts[d] >= min_observations or d == WORLD]
-    for d in sorted(set(counts.index) - set(keep)):
-        dropped.append(f"destination '{d}': {counts[d]} observations (< {min_observations})")
+    latest = obs.groupby("destination")["months"].agg(lambda col: max(max(ms) for ms in col))
+    stale_before = end_p - max_staleness_months
+    keep = []
+    for d in counts.index:
+        if d != WORLD and counts[d] < min_observations:
+            dropped.append(f"destination '{d}': {counts[d]} observations (< {min_observations})")
+        elif d != WORLD and latest[d] <= stale_before:
+            dropped.append(
+                f"destination '{d}': last observed {latest[d]}, more than "
+                f"{max_staleness_months} months before {end_p} (too stale to forecast)"
+            )
+        else:
+            keep.append(d)
     if not keep:
         raise DataValidationError(
             f"no destination of '{product}' has {min_observations} observations in "
