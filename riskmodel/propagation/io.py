@@ -14,11 +14,8 @@ leaves a half-written file behind.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from riskmodel.atomic import atomic_write
 from riskmodel.exceptions import RiskModelError
 
 __all__ = [
@@ -224,33 +222,8 @@ def stockout_table(ds: xr.Dataset) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def _atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; move it over ``target`` on success."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        # mkstemp creates the file 0600; give it the permissions a plain open() would
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        os.replace(tmp_path, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-        raise
-
-
 def _write_atomic(target: Path, writer: Callable[[Path], None]) -> Path:
-    with _atomic_path(target) as tmp:
-        writer(tmp)
-    return target
+    return atomic_write(target, lambda tmp: writer(Path(tmp)))
 
 
 def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
