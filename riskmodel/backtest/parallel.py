@@ -8,6 +8,7 @@ their own seeds, so the results do not depend on where or in which order they ru
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -62,7 +63,11 @@ def _map_dask(
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
         )
         client = Client(cluster)
     else:

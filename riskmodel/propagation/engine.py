@@ -402,6 +402,7 @@ def _run_dask(
             threads_per_worker=1,
             processes=False,
             dashboard_address=":0",
+            silence_logs=logging.ERROR,
             scheduler_kwargs={"dashboard": False},
         )
         client = Client(cluster)
