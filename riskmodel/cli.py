@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "riskmodel.commands.shortage",
     "riskmodel.commands.report",
     "riskmodel.commands.backtest",
+    "riskmodel.commands.shocks",
 )
 
 EXIT_OK = 0
@@ -69,6 +70,9 @@ def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="riskmodel: %(message)s", stream=sys.stderr)
     logging.getLogger("riskmodel").setLevel(min(level, logging.INFO))
+    # Dask's scheduler and workers log every start and stop at INFO; only errors matter
+    # to a user unless they ask for debug output.
+    logging.getLogger("distributed").setLevel(logging.ERROR if verbosity < 2 else logging.DEBUG)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -132,6 +132,13 @@ def load_inputs(
         horizon_months = pd.period_range(inputs.months[0], pd.Period(as_of, freq="M"), freq="M")
         sched = regime_schedule(ev, horizon_months)
         future_starts = [s for s in sched.starts if s > inputs.months[-1]]
+    elif inputs.regimes.control_start is None and len(ev):
+        # No control in the window yet, but the events date one after the last data
+        # month: the forecast (which starts the month after) must meet it.
+        last_event = max(pd.Period(d, freq="M") for d in ev["date"]) + 1
+        span = pd.period_range(inputs.months[0], max(last_event, inputs.months[-1]), freq="M")
+        sched = regime_schedule(ev, span)
+        future_starts = [s for s in sched.starts if s > inputs.months[-1]]
     return dataclasses.replace(inputs, future_regime_starts=tuple(future_starts))
 
 

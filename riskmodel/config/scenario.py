@@ -22,6 +22,10 @@ Schema
                         lower: 0.0, upper: 4.0, reason: "..."}
         recovery_half_life_months: {dist: LogNormal, mu: 0.0, sigma: 0.5, reason: "..."}
         long_run: {dist: Beta, alpha: 8.0, beta: 2.0, reason: "..."}
+      - start: "2027-01"
+        kind: new_control
+        shape: learned                # the four distributions from priors/shock_shape.yaml
+        long_run: {dist: Beta, alpha: 5.0, beta: 2.0, reason: "..."}   # optional override
     propagation:                      # optional; read by the Monte Carlo stage
       allocation: proportional        # proportional | priority | end_use
       priority: [...]                 # required for (and only for) priority
@@ -43,7 +47,12 @@ that is the last fitted regime.
     ``months_to_low`` (months from the start month to the low, >= 0),
     ``recovery_half_life_months`` (> 0) and ``long_run`` (share of the
     pre-shock rate regained in the long run, in [0, 1]). See
-    :func:`control_multiplier` for the shape.
+    :func:`control_multiplier` for the shape. Instead of the four
+    distributions a ``new_control`` may say ``shape: learned``: they then come
+    from ``priors/shock_shape.yaml``, the prior for a new control learned from
+    past control episodes (``riskmodel shocks learn``, see ``docs/shocks.md``);
+    any of the four given explicitly next to ``shape: learned`` overrides the
+    learned one.
 ``lifted``
     Controls lifted: ``a[d, t] = 1``. No parameters.
 ``set``
@@ -113,12 +122,16 @@ __all__ = [
     "ALLOCATIONS",
     "DISTRIBUTIONS",
     "KIND_PARAMETERS",
+    "LEARNED_SHAPE_FILE",
     "REGIME_KINDS",
+    "SHAPES",
     "DistSpec",
     "RegimeSpec",
     "Scenario",
     "control_multiplier",
+    "learned_shape_path",
     "list_scenarios",
+    "load_learned_shape",
     "load_scenario",
     "parse_scenario",
     "scenarios_dir",
@@ -157,6 +170,12 @@ KIND_PARAMETERS: Final[dict[str, dict[str, tuple[float, float]]]] = {
 
 # Parameters that must be strictly positive (a Fixed 0 would divide by zero).
 _STRICTLY_POSITIVE: Final[frozenset[str]] = frozenset({"recovery_half_life_months"})
+
+#: Values of a ``new_control`` regime's ``shape`` key.
+SHAPES: Final[tuple[str, ...]] = ("learned",)
+
+#: The learned shock shape (written by ``riskmodel shocks learn``), in the priors folder.
+LEARNED_SHAPE_FILE: Final[str] = "shock_shape.yaml"
 
 _TOP_KEYS: Final[tuple[str, ...]] = ("name", "description", "regimes", "propagation")
 _REGIME_KEYS: Final[tuple[str, ...]] = ("start", "kind", "destinations")
@@ -287,12 +306,16 @@ class RegimeSpec:
         The customs destination names the regime applies to.
     params : dict of str to DistSpec
         The kind's parameters (:data:`KIND_PARAMETERS`).
+    shape : str, optional
+        ``"learned"`` when a ``new_control`` took its parameters (those not given
+        explicitly) from the learned shock shape; ``None`` otherwise.
     """
 
     start: str
     kind: str
     destinations: Literal["all"] | tuple[str, ...] = "all"
     params: dict[str, DistSpec] = field(default_factory=dict)
+    shape: str | None = None
 
     def applies_to(self, destination: str) -> bool:
         """Return whether the regime covers ``destination``."""
@@ -350,6 +373,8 @@ class RegimeSpec:
         """Return the YAML mapping of this regime (canonical form)."""
         out: dict[str, Any] = {"start": self.start, "kind": self.kind}
         out["destinations"] = "all" if self.destinations == "all" else list(self.destinations)
+        if self.shape is not None:
+            out["shape"] = self.shape
         for key in KIND_PARAMETERS[self.kind]:
             if key in self.params:
                 out[key] = self.params[key].to_dict()
@@ -578,7 +603,68 @@ def list_scenarios() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
+def learned_shape_path() -> Path:
+    """Return the path of the bundled learned shock shape (``priors/shock_shape.yaml``)."""
+    return priors_dir() / LEARNED_SHAPE_FILE
+
+
+def load_learned_shape(path: str | Path | None = None) -> dict[str, DistSpec]:
+    """Read the learned shape of a new control: the four ``new_control`` distributions.
+
+    The file is written by ``riskmodel shocks learn`` (:mod:`riskmodel.shocks`); its
+    ``shape`` mapping holds ``depth``, ``months_to_low``,
+    ``recovery_half_life_months`` and ``long_run``, each in the scenario format
+    (``dist``, parameters, ``reason``, ``source``) and validated the same way.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Default: :func:`learned_shape_path`.
+
+    Returns
+    -------
+    dict of str to DistSpec
+        In :data:`KIND_PARAMETERS` order.
+
+    Raises
+    ------
+    ScenarioError
+        For a missing or unreadable file, a YAML error, or any invalid entry (all
+        problems listed).
+    """
+    file = Path(path) if path is not None else learned_shape_path()
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(
+            file, ["file not found (write it with 'riskmodel shocks learn')"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, [f"cannot read the file: {exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(file, [f"YAML syntax error: {exc}"]) from None
+    problems: list[str] = []
+    shape = raw.get("shape") if isinstance(raw, dict) else None
+    if not isinstance(shape, dict):
+        raise ScenarioError(
+            file, ["missing 'shape' (a mapping of the four new_control parameters)"]
+        )
+    specs: dict[str, DistSpec] = {}
+    domains = KIND_PARAMETERS["new_control"]
+    _unknown_keys(shape, tuple(domains), "shape", problems)
+    for key, domain in domains.items():
+        if key not in shape:
+            problems.append(f"shape: missing '{key}'")
+            continue
+        spec = _parse_dist(shape[key], f"shape.{key}", domain, key in _STRICTLY_POSITIVE, problems)
+        if spec is not None:
+            specs[key] = spec
+    if problems:
+        raise ScenarioError(file, problems)
+    return specs
+
+
+def load_scenario(name_or_path: str | Path, *, shape_file: str | Path | None = None) -> Scenario:
     """Load and validate a scenario.
 
     Parameters
@@ -586,6 +672,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     name_or_path : str or pathlib.Path
         A bundled name such as ``"baseline"`` (a string with no path separator
         and no ``.yaml``/``.yml`` suffix), or the path of a YAML file.
+    shape_file : str or pathlib.Path, optional
+        Learned shock shape used by ``shape: learned`` regimes; default
+        :func:`learned_shape_path`.
 
     Returns
     -------
@@ -617,10 +706,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(path, ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, [f"cannot read the file: {exc}"]) from None
-    return parse_scenario(text, path=path)
+    return parse_scenario(text, path=path, shape_file=shape_file)
 
 
-def parse_scenario(text: str, *, path: str | Path | None = None) -> Scenario:
+def parse_scenario(
+    text: str, *, path: str | Path | None = None, shape_file: str | Path | None = None
+) -> Scenario:
     """Validate scenario YAML text.
 
     Parameters
@@ -629,6 +720,9 @@ def parse_scenario(text: str, *, path: str | Path | None = None) -> Scenario:
         The YAML document.
     path : str or pathlib.Path, optional
         Where it came from (used in messages and kept on the result).
+    shape_file : str or pathlib.Path, optional
+        Learned shock shape used by ``shape: learned`` regimes; default
+        :func:`learned_shape_path`.
 
     Returns
     -------
@@ -653,7 +747,7 @@ def parse_scenario(text: str, *, path: str | Path | None = None) -> Scenario:
     finally:
         loader.dispose()
     problems = list(loader.duplicate_keys)
-    scenario = _validate(raw, where if path is not None else None, problems)
+    scenario = _validate(raw, where if path is not None else None, problems, shape_file)
     if problems or scenario is None:
         raise ScenarioError(where, problems or ["invalid scenario"])
     return scenario
@@ -865,7 +959,29 @@ def _parse_start(value: Any, where: str, problems: list[str]) -> str | None:
     return None
 
 
-def _parse_regime(raw: Any, where: str, problems: list[str]) -> RegimeSpec | None:
+def _learned_params(
+    raw: Mapping[Any, Any], where: str, problems: list[str], shape_file: str | Path | None
+) -> tuple[str | None, dict[str, DistSpec]]:
+    """Read a ``new_control``'s ``shape`` key: ``(shape, learned distributions)``."""
+    if "shape" not in raw:
+        return None, {}
+    value = raw["shape"]
+    if value not in SHAPES:
+        problems.append(
+            f"{where}.shape: unknown shape {value!r}; allowed: {', '.join(SHAPES)} "
+            "(or give the four distributions)"
+        )
+        return None, {}
+    try:
+        return str(value), load_learned_shape(shape_file)
+    except ScenarioError as exc:
+        problems.extend(f"{where}.shape: {exc.file}: {p}" for p in exc.problems)
+        return None, {}
+
+
+def _parse_regime(
+    raw: Any, where: str, problems: list[str], shape_file: str | Path | None = None
+) -> RegimeSpec | None:
     if not isinstance(raw, dict):
         problems.append(f"{where}: must be a mapping with start and kind, got {raw!r}")
         return None
@@ -895,13 +1011,21 @@ def _parse_regime(raw: Any, where: str, problems: list[str]) -> RegimeSpec | Non
         if destinations is not None and "all" in destinations:
             problems.append(f"{where}.destinations: write 'all' alone, not inside a list")
     params: dict[str, DistSpec] = {}
+    shape: str | None = None
     if kind is not None:
         domains = KIND_PARAMETERS[kind]
-        allowed = (*_REGIME_KEYS, *domains)
+        allowed = (*_REGIME_KEYS, *(("shape",) if kind == "new_control" else ()), *domains)
         _unknown_keys(raw, allowed, where, problems)
+        learned: dict[str, DistSpec] = {}
+        if kind == "new_control":
+            shape, learned = _learned_params(raw, where, problems, shape_file)
         for key, domain in domains.items():
             if key not in raw:
-                problems.append(f"{where}: kind {kind} needs '{key}'")
+                if key in learned:
+                    params[key] = learned[key]
+                elif "shape" not in raw:  # a bad shape was reported above
+                    hint = " (or shape: learned)" if kind == "new_control" else ""
+                    problems.append(f"{where}: kind {kind} needs '{key}'{hint}")
                 continue
             spec = _parse_dist(
                 raw[key], f"{where}.{key}", domain, key in _STRICTLY_POSITIVE, problems
@@ -910,7 +1034,7 @@ def _parse_regime(raw: Any, where: str, problems: list[str]) -> RegimeSpec | Non
                 params[key] = spec
     if len(problems) > n_before or start is None or kind is None or destinations is None:
         return None
-    return RegimeSpec(start=start, kind=kind, destinations=destinations, params=params)
+    return RegimeSpec(start=start, kind=kind, destinations=destinations, params=params, shape=shape)
 
 
 def _start_key(start: str) -> tuple[str, int]:
@@ -987,7 +1111,9 @@ def _parse_propagation(raw: Any, problems: list[str]) -> dict[str, Any]:
     return out
 
 
-def _validate(raw: Any, path: Path | None, problems: list[str]) -> Scenario | None:
+def _validate(
+    raw: Any, path: Path | None, problems: list[str], shape_file: str | Path | None = None
+) -> Scenario | None:
     if raw is None:
         problems.append("the file is empty; a scenario needs name, description and regimes")
         return None
@@ -1016,7 +1142,7 @@ def _validate(raw: Any, path: Path | None, problems: list[str]) -> Scenario | No
         problems.append(f"regimes: must be a non-empty list, got {regimes_raw!r}")
     else:
         for i, item in enumerate(regimes_raw):
-            spec = _parse_regime(item, f"regimes[{i}]", problems)
+            spec = _parse_regime(item, f"regimes[{i}]", problems, shape_file)
             if spec is not None:
                 parsed.append((i, spec))
         _check_regime_order(parsed, problems)

@@ -21,6 +21,8 @@ and seed give the same paths.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,14 @@ import xarray as xr
 
 from riskmodel import __version__
 from riskmodel.atomic import atomic_write
-from riskmodel.config.scenario import Scenario, control_multiplier
+from riskmodel.config.scenario import (
+    KIND_PARAMETERS,
+    DistSpec,
+    Scenario,
+    control_multiplier,
+    load_learned_shape,
+)
+from riskmodel.exceptions import RiskModelWarning
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -52,6 +61,7 @@ def forecast_paths(
     future_regime_starts: list[pd.Period] | None = None,
     student_t_nu: float = 4.0,
     share_knot_months: int = 6,
+    new_control_shape: Mapping[str, DistSpec] | None = None,
 ) -> xr.Dataset:
     """Draw export paths from a fitted posterior under a scenario.
 
@@ -70,9 +80,16 @@ def forecast_paths(
         Random generator or seed.
     future_regime_starts : list of pandas.Period, optional
         Regime changes dated by policy events after the last fitted month (known at
-        a point-in-time origin); each opens a regime with a freshly drawn mean.
+        a point-in-time origin); each opens a regime with a freshly drawn mean. When
+        no control was in force in the fitted window, the first of them is a new
+        control whose path follows ``new_control_shape``.
     student_t_nu, share_knot_months : float, int
         The model settings the posterior was fitted with.
+    new_control_shape : mapping of str to DistSpec, optional
+        The ``new_control`` distributions (``depth``, ``months_to_low``,
+        ``recovery_half_life_months``, ``long_run``) of a control dated after an
+        uncontrolled fitted window; default: the learned shape
+        (:func:`~riskmodel.config.scenario.load_learned_shape`), read only when needed.
 
     Returns
     -------
@@ -116,7 +133,15 @@ def forecast_paths(
     log_mu = level[:, :, None] + common[:, None, :] + share + season[:, moy][:, None, :]
 
     approval_base = _current_regime_approval(
-        posterior, take, gen, n_paths, n_dest, horizon, future, future_regime_starts
+        posterior,
+        take,
+        gen,
+        n_paths,
+        n_dest,
+        horizon,
+        future,
+        future_regime_starts,
+        new_control_shape,
     )
     approval = _apply_scenario(scenario, approval_base, future, destinations, gen)
 
@@ -161,10 +186,15 @@ def _current_regime_approval(
     horizon: int,
     future: pd.PeriodIndex,
     future_regime_starts: list[pd.Period] | None,
+    new_control_shape: Mapping[str, DistSpec] | None = None,
 ) -> np.ndarray:
     """Approval rate if the last fitted regime (and any dated future regime) holds."""
     if "regime_mean" not in posterior:
-        return np.ones((n_paths, n_dest, horizon))
+        if not future_regime_starts:
+            return np.ones((n_paths, n_dest, horizon))
+        return _new_control_approval(
+            min(future_regime_starts), gen, n_paths, n_dest, future, new_control_shape
+        )
     x = take("approval_logit")[:, :, -1]  # (P, D)
     regime_mean = take("regime_mean")[:, -1]  # (P,)
     delta = take("destination_offset")  # (P, D)
@@ -185,6 +215,44 @@ def _current_regime_approval(
         x = rho * x + (1 - rho) * (target[:, [h]] + delta) + sigma_a * eps[:, :, h]
         out[:, :, h] = 1.0 / (1.0 + np.exp(-x))
     return out
+
+
+def _new_control_approval(
+    start: pd.Period,
+    gen: np.random.Generator,
+    n_paths: int,
+    n_dest: int,
+    future: pd.PeriodIndex,
+    shape: Mapping[str, DistSpec] | None,
+) -> np.ndarray:
+    """Approval of a product whose first control is dated after the fitted window.
+
+    The control's shape is drawn once per path from ``shape`` (default: the learned
+    shape) and applied to every destination: 1 before ``start``, then
+    :func:`control_multiplier` of the months since ``start``. Later dated regimes are
+    part of that shape's recovery and add nothing.
+    """
+    horizon = len(future)
+    h0 = (start - future[0]).n
+    if h0 >= horizon:
+        warnings.warn(
+            f"the control dated {start} starts after the forecast's last month "
+            f"{future[-1]}: the forecast shows no effect of it (lengthen the horizon)",
+            RiskModelWarning,
+            stacklevel=3,
+        )
+        return np.ones((n_paths, n_dest, horizon))
+    specs = dict(shape) if shape is not None else load_learned_shape()
+    params = {key: specs[key].sample(gen, n_paths) for key in KIND_PARAMETERS["new_control"]}
+    tau = np.arange(horizon) - h0  # months since the control's start month
+    mult = control_multiplier(
+        tau[None, :],
+        params["depth"][:, None],
+        params["months_to_low"][:, None],
+        params["recovery_half_life_months"][:, None],
+        params["long_run"][:, None],
+    )  # (P, H)
+    return np.repeat(np.clip(mult, 0.0, 1.0)[:, None, :], n_dest, axis=1)
 
 
 def _apply_scenario(
