@@ -21,6 +21,7 @@ SECTIONS = (
     "stockout",
     "exports",
     "approval",
+    "episodes",
     "data",
     "diagnostics",
     "provenance",
@@ -77,7 +78,7 @@ def test_html_opens_offline(rendered):
 def test_figures_are_real_pngs(rendered):
     names = sorted(p.name for p in (rendered / "figures").glob("*.png"))
     assert names == sorted(
-        ["approval.png", "stockout.png"]
+        ["approval.png", "stockout.png", "episodes.png"]
         + [
             f"{kind}_{s}.png"
             for kind in ("fan", "heatmap")
