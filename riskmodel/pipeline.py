@@ -219,7 +219,13 @@ def forecast(
     """
     from riskmodel.forecast import forecast_paths
 
-    priors = load_model_priors()
+    attrs = fitted.attrs
+    if "student_t_nu" in attrs and "share_knot_months" in attrs:
+        nu, knots = float(attrs["student_t_nu"]), int(attrs["share_knot_months"])
+    else:  # a posterior saved before these attrs existed: the bundled priors' settings
+        defaults = load_model_priors()
+        nu = float(defaults.setting("student_t_nu"))
+        knots = int(defaults.setting("share_knot_months"))
     future = list(inputs.future_regime_starts) if inputs is not None else []
     paths = forecast_paths(
         fitted.idata.posterior,
@@ -228,8 +234,8 @@ def forecast(
         n_paths=n_paths,
         rng=seed,
         future_regime_starts=future,
-        student_t_nu=float(priors.setting("student_t_nu")),
-        share_knot_months=int(priors.setting("share_knot_months")),
+        student_t_nu=nu,
+        share_knot_months=knots,
     )
     paths.attrs["seed"] = int(seed)
     return paths

@@ -171,6 +171,9 @@ def fit_model(
         "regimes": "|".join(inputs.regimes.names),
         "regime_starts": "|".join(str(s) for s in inputs.regimes.starts),
         "dropped": "|".join(inputs.dropped),
+        # Settings the forecast must reuse, so it follows the priors the fit used.
+        "student_t_nu": float(priors.setting("student_t_nu")),
+        "share_knot_months": int(priors.setting("share_knot_months")),
     }
     idata.posterior.attrs.update(attrs)
     report = convergence_report(idata, free)
