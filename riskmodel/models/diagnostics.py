@@ -147,4 +147,3 @@ def read_netcdf(path: Any) -> Any:
     for group in idata.groups():
         idata[group].load()
     return idata
-

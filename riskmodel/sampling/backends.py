@@ -98,6 +98,7 @@ def _check_backend(name: str) -> None:
 def model_structure_hash(model: Any) -> str:
     """Return a hash of the log-probability graph (structure and constants)."""
     import numpy as np
+
     try:
         from pytensor.graph.traversal import io_toposort
     except ImportError:  # pytensor < 2.31
@@ -149,11 +150,7 @@ def _sample_nutpie(model: Any, cfg: SamplerConfig) -> SampleResult:
         progress_bar=cfg.progress,
     )
     seconds = time.perf_counter() - start
-    steps = None
-    stats = getattr(idata, "sample_stats", None)
-    if stats is not None and "n_steps" in stats:
-        steps = int(stats["n_steps"].sum())
-    return SampleResult(idata, "nutpie", compile_s, seconds, steps)
+    return SampleResult(idata, "nutpie", compile_s, seconds, _leapfrog_steps(idata))
 
 
 def _sample_pymc(model: Any, cfg: SamplerConfig, nuts_sampler: str = "pymc") -> SampleResult:
@@ -177,15 +174,29 @@ def _sample_pymc(model: Any, cfg: SamplerConfig, nuts_sampler: str = "pymc") -> 
             progressbar=cfg.progress,
             nuts_sampler=nuts_sampler,
             compute_convergence_checks=False,
+            discard_tuned_samples=False,  # kept only to count the warm-up's gradients
         )
     seconds = time.perf_counter() - start
-    steps = None
-    stats = idata.sample_stats
-    for name in ("n_steps", "tree_size", "num_steps"):
-        if name in stats:
-            steps = int(stats[name].sum())
-            break
+    steps = _leapfrog_steps(idata)
+    for group in ("warmup_posterior", "warmup_sample_stats"):
+        if group in idata.groups():
+            delattr(idata, group)
     return SampleResult(idata, nuts_sampler, compile_s, seconds, steps)
+
+
+def _leapfrog_steps(idata: Any) -> int | None:
+    """Leapfrog steps (one gradient each) of warm-up and draws, when the backend says."""
+    total, found = 0, False
+    for group in ("sample_stats", "warmup_sample_stats"):
+        stats = getattr(idata, group, None) if group in idata.groups() else None
+        if stats is None:
+            continue
+        for name in ("n_steps", "tree_size", "num_steps"):
+            if name in stats:
+                total += int(stats[name].sum())
+                found = True
+                break
+    return total if found else None
 
 
 def sample(model: Any, config: SamplerConfig | None = None) -> SampleResult:
