@@ -266,6 +266,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--out", help="append the Markdown tables to this file")
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(_end_to_end_worker(args.worker, args.repeats or 1)))
@@ -286,44 +287,55 @@ def main(argv=None) -> int:
     e2e_rows = bench_end_to_end(e2e_sizes, repeats)
     load1 = os.getloadavg()
 
-    print(
-        f"# Propagation benchmark ({platform.processor() or platform.machine()}, "
+    lines: list[str] = []
+
+    def emit(text: str = "") -> None:
+        lines.append(text)
+
+    emit(
+        f"Propagation, `python benchmarks/bench_propagation.py{' --smoke' if args.smoke else ''}`; "
+        f"propagation benchmark ({platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, numpy {np.__version__})\n"
     )
-    print(
+    emit(
         f"Load average before / after: {load0[0]:.2f} / {load1[0]:.2f} "
         f"(the machine has {os.cpu_count()} CPUs; a load above that means other jobs "
         "compete for cores and memory bandwidth).\n"
     )
-    print(
-        f"## Kernel vs memory-bandwidth bound (6 regions x 11 industries x {MONTHS} months, "
+    emit(
+        f"### Kernel vs memory-bandwidth bound (6 regions x 11 industries x {MONTHS} months, "
         f"chunks of {CHUNK} paths, median of {repeats})\n"
     )
-    print(
+    emit(
         "| paths | kernel | kernel cells/s | bound: same bytes | ratio | "
         "bound: demand->short | ratio | kernel cells/CPU-s | ratio (CPU, same bytes) | "
         "working set | tracemalloc peak |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    emit("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in kernel_rows:
-        print(
+        emit(
             f"| {r['paths']:,} | {r['kernel']} | {_fmt(r['kernel_cells_s'])} | "
             f"{_fmt(r['bound_same_bytes_cells_s'])} | {r['ratio_same_bytes']:.2f} | "
             f"{_fmt(r['bound_demand_to_short_cells_s'])} | {r['ratio_demand_to_short']:.2f} | "
             f"{_fmt(r['kernel_cells_cpu_s'])} | {r['ratio_same_bytes_cpu']:.2f} | "
             f"{r['working_set_mb']:.0f} MB | {r['tracemalloc_peak_mb']:.1f} MB |"
         )
-    print("\n## End to end: propagate() (draws + demand + kernel + streaming statistics)\n")
-    print(
+    emit("\n### End to end: propagate() (draws + demand + kernel + streaming statistics)\n")
+    emit(
         "| paths | cell-updates | wall time | cells/s | cells/CPU-s | peak RSS | tracemalloc peak |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    emit("|---:|---:|---:|---:|---:|---:|---:|")
     for r in e2e_rows:
-        print(
+        emit(
             f"| {r['paths']:,} | {r['cells']:.3g} | {r['wall_s']:.1f} s | {_fmt(r['cells_s'])} | "
             f"{_fmt(r['cells_cpu_s'])} | {r['peak_rss_mb']:.0f} MB | "
             f"{r['tracemalloc_peak_mb']:.0f} MB |"
         )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(
