@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run_all.py            # full sizes (~30 min here); rewrites the
+    python benchmarks/run_all.py            # full sizes (~35 min here); rewrites the
                                             # generated part of RESULTS.md
     python benchmarks/run_all.py --smoke    # tiny sizes, prints only (what CI runs)
 
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     smoke = ["--smoke"] if args.smoke else []
     scripts = [
         ("bench_sampling.py", [] if args.smoke else ["--repeats", str(args.repeats)]),
+        ("bench_compile.py", ["--warm-runs", "1"] if args.smoke else []),
         ("bench_propagation.py", []),
         ("bench_end_to_end.py", ["--warm-runs", "1"] if args.smoke else []),
     ]

@@ -1,0 +1,160 @@
+"""Where compile time goes, cold and warm, and what one gradient costs per backend.
+
+Usage::
+
+    python benchmarks/bench_compile.py            # the bundled model
+    python benchmarks/bench_compile.py --smoke    # a tiny simulated model (CI)
+
+Every measurement runs in a fresh process: first with an empty PyTensor compile
+directory (cold), then twice more with the same directory (warm). Per process:
+
+- ``nutpie compile``: ``nutpie.compile_pymc_model(model, backend="numba")``, all of it;
+- ``rewrites``: building PyTensor's logp+gradient function in NUMBA mode (graph
+  rewrites, no machine code yet) in another fresh process;
+- ``logp+grad numba compile``: its first call (numba compiles it, or loads it from
+  PyTensor's disk cache); ``dynamic globals``: how many objects numba found that keep
+  that function out of the disk cache (0 means it can be cached);
+- the rest of nutpie's compile (its C-callback wrappers) is the difference (indicative
+  only on the cold row, where the PyTensor process already finds the per-Op functions
+  the nutpie process compiled);
+- one logp+gradient evaluation called from Python, numba and PyTensor's C backend
+  (median over 2,000 calls; the C figure is what PyMC's NUTS calls at each leapfrog step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+
+def _model(smoke: bool):
+    from riskmodel.models.export_model import build_model, load_model_priors
+
+    priors = load_model_priors()
+    if smoke:
+        from riskmodel.models.simulate import simulate_from_prior, synthetic_inputs
+
+        layout = synthetic_inputs(2, 24, control_at=18, regime_every=3, rng=0)
+        return build_model(simulate_from_prior(layout, priors, seed=0)[0], priors)
+    from riskmodel.pipeline import load_inputs
+
+    return build_model(load_inputs(), priors)
+
+
+def _per_call_us(fn, x, calls: int) -> float:
+    for _ in range(50):
+        fn(x)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls // 5):
+            fn(x)
+        times.append((time.perf_counter() - start) / (calls // 5) * 1e6)
+    return statistics.median(times)
+
+
+def _worker(part: str, smoke: bool) -> dict:
+    import numpy as np
+
+    warnings.simplefilter("ignore")
+    model = _model(smoke)
+    if part == "nutpie":
+        import nutpie
+
+        start = time.perf_counter()
+        nutpie.compile_pymc_model(model, backend="numba")
+        return {"nutpie_compile_s": time.perf_counter() - start}
+    start = time.perf_counter()
+    fn = model.logp_dlogp_function(ravel_inputs=True, mode="NUMBA")
+    fn.set_extra_values({})
+    rewrites = time.perf_counter() - start
+    point = model.initial_point()
+    x = np.concatenate([np.asarray(point[v.name], dtype=float).ravel() for v in model.value_vars])
+    compiled = fn._pytensor_function
+    compiled.trust_input = True
+    start = time.perf_counter()
+    compiled(x)
+    first_call = time.perf_counter() - start
+    jit = compiled.vm.jit_fn
+    library = next(iter(jit.overloads.values())).library
+    c_fn = model.logp_dlogp_function(ravel_inputs=True)
+    c_fn.set_extra_values({})
+    c_compiled = c_fn._pytensor_function
+    c_compiled.trust_input = True
+    calls = 200 if smoke else 2000
+    return {
+        "rewrites_s": rewrites,
+        "fgraph_compile_s": first_call,
+        "dynamic_globals": len(getattr(library, "_dynamic_globals", [])),
+        "graph_nodes": len(compiled.maker.fgraph.apply_nodes),
+        "numba_us": _per_call_us(compiled, x, calls),
+        "c_us": _per_call_us(c_compiled, x, calls),
+    }
+
+
+def _spawn(part: str, smoke: bool, compiledir: Path) -> dict:
+    env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={compiledir}")
+    cmd = [sys.executable, __file__, "--worker", part] + (["--smoke"] if smoke else [])
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-3000:])
+        raise SystemExit(f"benchmark worker failed ({proc.returncode}): {' '.join(cmd)}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--warm-runs", type=int, default=2)
+    parser.add_argument("--worker", choices=["nutpie", "pytensor"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", help="append the Markdown table to this file")
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.worker, args.smoke)))
+        return 0
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rm-compile-") as tmp:
+        for k in range(1 + args.warm_runs):
+            # nutpie first: on the cold run it meets the empty compile directory.
+            row = _spawn("nutpie", args.smoke, Path(tmp)) | _spawn(
+                "pytensor", args.smoke, Path(tmp)
+            )
+            row["run"] = "cold" if k == 0 else f"warm {k}"
+            rows.append(row)
+    model = "tiny simulated 2x24" if args.smoke else "bundled magnets"
+    table = (
+        f"Compile and gradient cost, `python benchmarks/bench_compile.py"
+        f"{' --smoke' if args.smoke else ''}`, {dt.date.today()}, {platform.machine()} "
+        f"{os.cpu_count()} cores; {model} model ({rows[0]['graph_nodes']} nodes in the "
+        "logp+gradient graph); each cell its own process.\n\n"
+        "| run | nutpie compile s | of which: rewrites s | logp+grad numba compile s | "
+        "rest (nutpie wrappers) s | dynamic globals | one logp+grad, numba us | "
+        "one logp+grad, C us |\n|---|---|---|---|---|---|---|---|\n"
+    )
+    for r in rows:
+        rest = r["nutpie_compile_s"] - r["rewrites_s"] - r["fgraph_compile_s"]
+        table += (
+            f"| {r['run']} | {r['nutpie_compile_s']:.1f} | {r['rewrites_s']:.1f} | "
+            f"{r['fgraph_compile_s']:.1f} | {rest:.1f} | {r['dynamic_globals']} | "
+            f"{r['numba_us']:.1f} | {r['c_us']:.1f} |\n"
+        )
+    print(table)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as f:
+            f.write(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
