@@ -4,16 +4,13 @@ For destination ``d`` and month ``t`` (DESIGN.md, "Models")::
 
     log mu[d,t] = loc[d] + level0[d] + g[t] + share[d,t] + season[month(t)]
         g[t]      = drift * t + cumsum(sigma_level * eps)        common local level
-        share[d]  = random walk over 6-month knots, linearly interpolated (0 for World),
-                    pinned to 0 where destination d's data are (so level0[d] is the
-                    destination's level at its data, not at the window's start)
+        share[d]  = cumsum over 6-month knots, linearly interpolated (0 for World)
     a[d,t]      = 1 before licensing; afterwards sigmoid(x[d,t]) with
         x[d,t]    = rho * x[d,t-1] + (1 - rho) * (m[regime(t)] + delta[d]) + sigma_a * eps
     log y_i     ~ StudentT(nu, log sum_{t in months_i} mu[d_i,t] * a[d_i,t], sigma_obs)
     approved_j  ~ BetaBinomial(applications_j, mean a over the counts' months)
 
-Everything is non-centred; the seasonal pattern is a ZeroSumNormal (exactly iid
-normals minus their mean). ``x`` is a linear recursion, so it is written as a
+Everything is non-centred. ``x`` is a linear recursion, so it is written as a
 lower-triangular matrix product rather than a scan (cheaper gradients). Reported
 zeros are *censored* at the reporting resolution (``P(y < zero_threshold_t)``):
 a hurdle would need a separate zero process that a handful of zeros cannot inform,
@@ -94,26 +91,6 @@ def _knot_weights(n_months: int, spacing: int) -> np.ndarray:
     return weights
 
 
-def _share_anchor(inputs: ModelInputs, weights: np.ndarray) -> np.ndarray:
-    """Where each non-reference destination's share path is pinned to 0 (knot weights).
-
-    Row ``d - 1`` weighs the knots by how much of destination ``d``'s data they carry
-    (the interpolation weights of every month an observation covers), normalised to 1.
-    Pinning the random walk there, rather than at the window's first knot, makes
-    ``destination_level`` the level *where the data are*: otherwise the level and
-    every share innovation trade off along a narrow ridge (the smallest eigen-directions
-    of the posterior), which forces small NUTS steps and deep trees.
-    """
-    n_dest = len(inputs.destinations)
-    anchor = np.zeros((max(n_dest - 1, 0), weights.shape[1]))
-    for d in range(1, n_dest):
-        rows = inputs.obs_destination == d
-        months = inputs.obs_months[rows][inputs.obs_mask[rows]]
-        total = weights[months].sum(axis=0)
-        anchor[d - 1] = total / total.sum() if total.sum() > 0 else 1.0 / weights.shape[1]
-    return anchor
-
-
 def _observation_cells(inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
     """Flat indices of the cells observations cover, and each observation's cell slots.
 
@@ -176,20 +153,17 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         if n_dest > 1:
             sigma_share = priors["destination_share_sigma"].create_variable()
             eps_share = pm.Normal("share_innovation", 0.0, 1.0, dims=("other_destination", "knot"))
-            walk = pt.cumsum(sigma_share * eps_share, axis=1)
-            anchor = _share_anchor(inputs, weights)
-            share_knots = walk - (walk * anchor).sum(axis=1, keepdims=True)
+            share_knots = pt.cumsum(sigma_share * eps_share, axis=1)
             share = pt.concatenate(
                 [pt.zeros((1, n_months)), pt.dot(share_knots, weights.T)], axis=0
             )
         else:
             share = pt.zeros((1, n_months))
-        # ZeroSumNormal(1) is exactly the law of iid N(0, 1) minus their mean; sampling
-        # it directly drops the mean, which the data cannot see (a wide, useless
-        # direction for NUTS).
-        season_raw = pm.ZeroSumNormal("season_raw", sigma=1.0, dims="month_of_year")
+        season_raw = pm.Normal("season_raw", 0.0, 1.0, dims="month_of_year")
         season_sigma = priors["season_sigma"].create_variable()
-        season = pm.Deterministic("season", season_sigma * season_raw, dims="month_of_year")
+        season = pm.Deterministic(
+            "season", season_sigma * (season_raw - season_raw.mean()), dims="month_of_year"
+        )
         log_demand = pm.Deterministic(
             "log_demand",
             loc[:, None]
