@@ -29,12 +29,13 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from _shared import emit_table, run_checked
 
 
 def _model(smoke: bool):
@@ -105,11 +106,8 @@ def _worker(part: str, smoke: bool) -> dict:
 def _spawn(part: str, smoke: bool, compiledir: Path) -> dict:
     env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={compiledir}")
     cmd = [sys.executable, __file__, "--worker", part] + (["--smoke"] if smoke else [])
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-3000:])
-        raise SystemExit(f"benchmark worker failed ({proc.returncode}): {' '.join(cmd)}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    _, stdout = run_checked(cmd, env)
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,10 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['fgraph_compile_s']:.1f} | {rest:.1f} | {r['dynamic_globals']} | "
             f"{r['numba_us']:.1f} | {r['c_us']:.1f} |\n"
         )
-    print(table)
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as f:
-            f.write(table + "\n")
+    emit_table(table, args.out)
     return 0
 
 

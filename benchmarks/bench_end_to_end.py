@@ -23,23 +23,17 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _shared import emit_table, run_checked
 
 SMOKE_SAMPLER = ["--draws", "50", "--tune", "50", "--chains", "2"]
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-3000:])
-        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}")
-    return seconds
+    return run_checked(cmd, env)[0]
 
 
 def _fit_rows(work: Path, warm_runs: int, smoke: bool) -> list[tuple[str, float, str]]:
@@ -104,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{dt.date.today()}, {platform.machine()} {os.cpu_count()} cores; default settings "
         "unless smoke.\n\n| run | seconds | ratio to cold | detail |\n|---|---|---|---|\n" + body
     )
-    print(table)
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as f:
-            f.write(table + "\n")
+    emit_table(table, args.out)
     return 0
 
 

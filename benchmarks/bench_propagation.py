@@ -52,6 +52,7 @@ import tracemalloc
 
 import numpy as np
 import xarray as xr
+from _shared import emit_table
 
 CHUNK = 8192
 MONTHS = 36
@@ -331,11 +332,7 @@ def main(argv=None) -> int:
             f"{_fmt(r['cells_cpu_s'])} | {r['peak_rss_mb']:.0f} MB | "
             f"{r['tracemalloc_peak_mb']:.0f} MB |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+    emit_table("\n".join(lines) + "\n", args.out)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(

@@ -26,6 +26,7 @@ import sys
 import warnings
 
 import numpy as np
+from _shared import emit_table
 
 
 def _models(smoke: bool):
@@ -128,10 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{r['divergences']} | {r['ratio_vs_pymc']:.1f}x |\n"
         for r in rows
     )
-    print(head + body)
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as f:
-            f.write(head + body + "\n")
+    emit_table(head + body, args.out)
     return 0
 
 
