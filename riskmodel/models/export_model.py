@@ -15,6 +15,9 @@ lower-triangular matrix product rather than a scan (cheaper gradients). Reported
 zeros are *censored* at the reporting resolution (``P(y < zero_threshold_t)``):
 a hurdle would need a separate zero process that a handful of zeros cannot inform,
 whereas censoring says exactly what a zero in customs means, "less than one unit".
+Both the beta-binomial and the censored Student-t are written without scipy's special
+functions (``riskmodel.models.likelihoods``) so that the compiled gradient can be
+served from numba's disk cache.
 """
 
 from __future__ import annotations
@@ -124,6 +127,12 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
     import pymc as pm
     import pytensor.tensor as pt
 
+    from riskmodel.models.likelihoods import (
+        beta_binomial_logp,
+        beta_binomial_random,
+        student_t_logcdf,
+    )
+
     n_dest, n_months = len(inputs.destinations), inputs.n_months
     schedule = inputs.regimes
     t0 = schedule.control_start
@@ -153,9 +162,15 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         if n_dest > 1:
             sigma_share = priors["destination_share_sigma"].create_variable()
             eps_share = pm.Normal("share_innovation", 0.0, 1.0, dims=("other_destination", "knot"))
-            share_knots = pt.cumsum(sigma_share * eps_share, axis=1)
+            # Random walk over knots, then interpolated to months, as one constant
+            # matrix: cumsum followed by interpolation is weights @ lower-triangular
+            # ones. (With a cumsum in the graph, its gradient folds into a reversed
+            # view of ``weights``; numba cannot embed such a constant and keeps the
+            # whole function out of its disk cache.)
+            walk_weights = np.ascontiguousarray(weights @ np.tril(np.ones((weights.shape[1],) * 2)))
             share = pt.concatenate(
-                [pt.zeros((1, n_months)), pt.dot(share_knots, weights.T)], axis=0
+                [pt.zeros((1, n_months)), pt.dot(sigma_share * eps_share, walk_weights.T)],
+                axis=0,
             )
         else:
             share = pt.zeros((1, n_months))
@@ -232,8 +247,9 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         )
         if (~positive).any():
             censor_at = np.log(float(priors.setting("zero_threshold_t")))
-            dist = pm.StudentT.dist(nu=nu, mu=log_total[np.flatnonzero(~positive)], sigma=sigma_obs)
-            pm.Potential("reported_zeros", pm.logcdf(dist, censor_at).sum())
+            mu_zero = log_total[np.flatnonzero(~positive)]
+            log_below = student_t_logcdf(censor_at, nu, mu_zero, sigma_obs)
+            pm.Potential("reported_zeros", log_below.sum())
 
         lic = inputs.licences
         if lic is not None and t0 is not None:
@@ -245,11 +261,16 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
                 ]
             )
             mean_a = pt.clip(mean_a, 1e-6, 1 - 1e-6)
-            pm.BetaBinomial(
+            applications = np.asarray(lic.applications, dtype="int64")
+            pm.CustomDist(
                 "licences_approved",
-                n=lic.applications,
-                alpha=mean_a * kappa,
-                beta=(1 - mean_a) * kappa,
+                mean_a * kappa,
+                (1 - mean_a) * kappa,
+                logp=lambda k, a, b: beta_binomial_logp(k, applications, a, b),
+                random=lambda a, b, rng=None, size=None: beta_binomial_random(
+                    applications, a, b, rng=rng, size=size
+                ),
+                dtype="int64",
                 observed=lic.approved,
             )
     return model
