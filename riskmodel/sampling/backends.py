@@ -6,9 +6,10 @@ same groups, plus the compile and sampling wall times measured apart.
 Compile cost is paid once per model structure and process: a compiled nutpie model
 is kept in an in-process cache keyed by a hash of the model's graph, so a second fit
 of the same structure (a test suite, a backtest over origins with equal window
-lengths, a benchmark) skips it. Across processes, nutpie's numba backend and
-PyTensor's C backend keep their own on-disk caches (numba's cache and PyTensor's
-``compiledir``), which make a warm start several times faster than a cold one.
+lengths, a benchmark) skips it. Across processes, the logp+gradient graph is in
+PyTensor's numba disk cache and nutpie's C callbacks in numba's
+(:mod:`riskmodel.sampling.nutpie_cache`), so a warm process compiles nothing; PyMC's
+NUTS uses PyTensor's C backend and its ``compiledir``.
 """
 
 from __future__ import annotations
@@ -121,12 +122,23 @@ def model_structure_hash(model: Any) -> str:
 def _compile_nutpie(model: Any) -> tuple[Any, float]:
     import nutpie
 
+    from riskmodel.sampling.nutpie_cache import compile_cached
+
     key = model_structure_hash(model)
     if key in _COMPILED:
         _COMPILED.move_to_end(key)
         return _COMPILED[key], 0.0
     start = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    try:
+        compiled = compile_cached(model)
+    except Exception as exc:
+        # A nutpie release whose private helpers changed, or an unwritable compile
+        # directory: only the disk cache is lost, nutpie's own compile still works
+        # (and re-raises any real problem with the model).
+        log.info("disk-cached nutpie callbacks unavailable (%s); using nutpie's compile", exc)
+        compiled = None
+    if compiled is None:
+        compiled = nutpie.compile_pymc_model(model, backend="numba")
     seconds = time.perf_counter() - start
     _COMPILED[key] = compiled
     while len(_COMPILED) > _COMPILED_MAX:
