@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import numbers
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -63,6 +64,17 @@ class SamplerConfig:
     seed: int = 0
     cores: int = 2
     progress: bool = False
+
+    def __post_init__(self) -> None:
+        # nutpie panics (a Rust assertion, not a Python error) on zero warm-up.
+        for name in ("draws", "tune", "chains", "cores"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"SamplerConfig.{name} must be a positive integer, got {value!r}")
+        if not 0.0 < float(self.target_accept) < 1.0:
+            raise ValueError(
+                f"SamplerConfig.target_accept must be in (0, 1), got {self.target_accept!r}"
+            )
 
 
 @dataclass
