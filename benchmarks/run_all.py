@@ -66,13 +66,20 @@ def _load() -> str:
 
 
 def _commit() -> str:
+    """HEAD's short hash, marked when tracked files differ from it (taken at the start)."""
     try:
-        out = subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
-        )
-        return out.stdout.strip() or "unknown"
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except OSError:
         return "unknown"
+    return (head or "unknown") + (" with uncommitted changes" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load_before = _load()
+    commit = _commit()
     with tempfile.TemporaryDirectory(prefix="rm-bench-") as tmp:
         tables = Path(tmp) / "tables.md"
         for script, extra in scripts:
@@ -99,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         body = tables.read_text(encoding="utf-8")
     header = (
         f"One run of `python benchmarks/run_all.py{' --smoke' if args.smoke else ''}`, "
-        f"started {started}, commit {_commit()}.\n\n"
+        f"started {started}, commit {commit}.\n\n"
         f"Machine: {_machine()}.\n\n"
         f"Load average (1, 5, 15 min) before: {load_before}; after: {_load()}.\n\n"
     )
