@@ -118,11 +118,12 @@ def _callbacks_module(key: str, n_dim: int, n_expanded: int) -> Any:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"callbacks_{key}.py"
     source = _SOURCE.format(key=key, n_dim=n_dim, n_expanded=n_expanded)
-    if not path.exists():
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
         # Write-then-rename: concurrent processes write the same text, and numba keys
-        # its cache on the file's timestamp, so a file is never rewritten in place.
+        # its cache on the file's timestamp, so a file is never rewritten in place (a
+        # file that differs, edited by hand say, is replaced and its cache with it).
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(source)
         os.replace(tmp, path)
     name = f"riskmodel_nutpie_callbacks_{key}"
