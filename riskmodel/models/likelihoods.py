@@ -24,9 +24,7 @@ import pytensor.tensor as pt
 _TAIL_TERMS = 60
 
 
-def beta_binomial_logp(
-    value: Any, n: np.ndarray, alpha: Any, beta: Any, n_max: int | None = None
-) -> Any:
+def beta_binomial_logp(value: Any, n: np.ndarray, alpha: Any, beta: Any) -> Any:
     """Log-pmf of a beta-binomial for integer counts, without digamma in its gradient.
 
     Uses ``B(k + a, n - k + b) / B(a, b) = prod_{i<k}(a + i) prod_{j<n-k}(b + j) /
@@ -40,8 +38,6 @@ def beta_binomial_logp(
         Trials, known when the model is built (they size the products).
     alpha, beta : tensor
         Positive shape parameters, broadcastable against ``value``.
-    n_max : int, optional
-        Largest number of trials; defaults to ``max(n)``.
 
     Returns
     -------
@@ -49,8 +45,7 @@ def beta_binomial_logp(
         Log-probability per element of ``value``; ``-inf`` outside ``0..n``.
     """
     n = np.asarray(n, dtype="int64")
-    n_max = int(n.max()) if n_max is None else int(n_max)
-    steps = np.arange(max(n_max, 1), dtype="float64")[None, :]
+    steps = np.arange(max(int(n.max()), 1), dtype="float64")[None, :]
     k = pt.as_tensor_variable(value)[..., None]
     n_col = pt.as_tensor_variable(n.astype("float64"))[..., None]
     a = pt.as_tensor_variable(alpha)[..., None]
