@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.config.priors import PriorSet, default_priors_path, parse_priors, read_yaml
+from riskmodel.config.priors import PriorSet, SettingRange, default_priors_path, load_priors
 from riskmodel.models.inputs import ModelInputs
 from riskmodel.sampling.pytensor_setup import configure_pytensor
 
@@ -47,12 +47,12 @@ REQUIRED_PRIORS: dict[str, str] = {
     "approval_sigma": "positive",
     "obs_sigma": "positive",
 }
-REQUIRED_SETTINGS: dict[str, type | tuple[type, ...]] = {
-    "student_t_nu": (int, float),
-    "share_knot_months": int,
-    "pre_control_approval": float,
-    "zero_threshold_t": float,
-    "licence_concentration": (int, float),
+REQUIRED_SETTINGS: dict[str, SettingRange] = {
+    "student_t_nu": SettingRange(0.0, 1000.0, open_low=True),
+    "share_knot_months": SettingRange(1, 120, integer=True),
+    "pre_control_approval": SettingRange(0.0, 1.0, open_low=True, open_high=True),
+    "zero_threshold_t": SettingRange(0.0, open_low=True),
+    "licence_concentration": SettingRange(0.0, open_low=True),
 }
 
 #: The variables NUTS samples (convergence is checked on these, not on deterministics).
@@ -74,13 +74,7 @@ def load_model_priors(path: str | None = None) -> PriorSet:
         Listing every problem in the file.
     """
     file = path or default_priors_path(MODEL_TYPE)
-    return parse_priors(
-        read_yaml(file),
-        path=file,
-        required=REQUIRED_PRIORS,
-        required_settings=REQUIRED_SETTINGS,
-        model=MODEL_TYPE,
-    )
+    return load_priors(file, model=MODEL_TYPE, required=REQUIRED_PRIORS, settings=REQUIRED_SETTINGS)
 
 
 def _knot_weights(n_months: int, spacing: int) -> np.ndarray:
@@ -154,13 +148,13 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
 
     with pm.Model(coords=coords) as model:
         # Counterfactual demand: what would have shipped without licensing.
-        drift = priors["demand_drift"].create_variable()
-        sigma_level = priors["demand_level_sigma"].create_variable()
+        drift = priors.variable("demand_drift")
+        sigma_level = priors.variable("demand_level_sigma")
         eps_level = pm.Normal("level_innovation", 0.0, 1.0, dims="month")
         common = pt.cumsum(sigma_level * eps_level) + drift * np.arange(n_months)
-        level0 = priors["destination_level"].create_variable(dims="destination")
+        level0 = priors.variable("destination_level", dims="destination")
         if n_dest > 1:
-            sigma_share = priors["destination_share_sigma"].create_variable()
+            sigma_share = priors.variable("destination_share_sigma")
             eps_share = pm.Normal("share_innovation", 0.0, 1.0, dims=("other_destination", "knot"))
             # Random walk over knots, then interpolated to months, as one constant
             # matrix: cumsum followed by interpolation is weights @ lower-triangular
@@ -175,7 +169,7 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         else:
             share = pt.zeros((1, n_months))
         season_raw = pm.Normal("season_raw", 0.0, 1.0, dims="month_of_year")
-        season_sigma = priors["season_sigma"].create_variable()
+        season_sigma = priors.variable("season_sigma")
         season = pm.Deterministic(
             "season", season_sigma * (season_raw - season_raw.mean()), dims="month_of_year"
         )
@@ -198,19 +192,19 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         )
         if t0 is not None:
             n_ctrl = n_months - t0
-            mu_m = priors["regime_mean_mu"].create_variable()
-            sigma_m = priors["regime_mean_sigma"].create_variable()
+            mu_m = priors.variable("regime_mean_mu")
+            sigma_m = priors.variable("regime_mean_sigma")
             m_raw = pm.Normal("regime_mean_raw", 0.0, 1.0, dims="regime")
             regime_mean = pm.Deterministic("regime_mean", mu_m + sigma_m * m_raw, dims="regime")
             if n_dest > 1:
-                sigma_delta = priors["destination_offset_sigma"].create_variable()
+                sigma_delta = priors.variable("destination_offset_sigma")
                 delta_raw = pm.Normal("destination_offset_raw", 0.0, 1.0, dims="other_destination")
                 delta = pt.concatenate([pt.zeros(1), sigma_delta * delta_raw])
             else:
                 delta = pt.zeros(1)
             pm.Deterministic("destination_offset", delta, dims="destination")
-            rho = priors["approval_persistence"].create_variable()
-            sigma_a = priors["approval_sigma"].create_variable()
+            rho = priors.variable("approval_persistence")
+            sigma_a = priors.variable("approval_sigma")
             eps_a = pm.Normal(
                 "approval_innovation", 0.0, 1.0, dims=("destination", "controlled_month")
             )
@@ -235,7 +229,7 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         cells, slots = _observation_cells(inputs)
         flow = pt.concatenate([pt.exp((log_demand + log_a).ravel()[cells]), pt.zeros(1)])
         log_total = pt.log(flow[slots.ravel()].reshape(slots.shape).sum(axis=1))
-        sigma_obs = priors["obs_sigma"].create_variable()
+        sigma_obs = priors.variable("obs_sigma")
         nu = float(priors.setting("student_t_nu"))
         positive = ~inputs.obs_is_zero
         pm.StudentT(

@@ -8,6 +8,8 @@ is that the whole fit path works on real data and the posterior tells the real s
 
 import warnings
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -66,10 +68,10 @@ def test_save_load_round_trip_and_mismatch(tmp_path, slice_fit, magnet_slice_csv
     other = load_inputs(magnet_slice_csv, as_of="2025-06")
     with pytest.raises(ArtifactMismatchError, match="fitted on other data"):
         load_fit(out, inputs=other)
-    changed = priors.raw | {}
-    changed["priors"] = dict(priors.raw["priors"])
-    changed["priors"]["obs_sigma"] = {"dist": "HalfNormal", "sigma": 0.3, "reason": "wider"}
     import yaml
+
+    changed = yaml.safe_load(Path(priors.path).read_text())
+    changed["priors"]["obs_sigma"] = {"dist": "HalfNormal", "sigma": 0.3, "reason": "wider"}
 
     path = tmp_path / "other_priors.yaml"
     path.write_text(yaml.safe_dump(dict(changed)))

@@ -1,7 +1,6 @@
 import pytest
 import yaml
 
-from riskmodel.config.priors import read_yaml
 from riskmodel.exceptions import PriorsError
 from riskmodel.models.export_model import REQUIRED_PRIORS, load_model_priors
 from riskmodel.resources import priors_dir
@@ -22,7 +21,7 @@ def _write(tmp_path, doc):
 
 
 def _bundled():
-    return read_yaml(priors_dir() / "export_model.yaml")
+    return yaml.safe_load((priors_dir() / "export_model.yaml").read_text())
 
 
 def test_all_problems_reported_together(tmp_path):
@@ -38,11 +37,11 @@ def test_all_problems_reported_together(tmp_path):
     msg = str(err.value)
     assert "\n" not in msg
     for part in (
-        "unknown dist 'Cauchy'",
-        "prior 'obs_sigma': needs a one-line 'reason'",
-        "parameter 'sigma' must be > 0",
-        "approval_persistence' must lie in (0, 1)",
-        "prior 'mystery' is not used",
+        "priors.demand_drift.dist: unknown distribution 'Cauchy'",
+        "priors.obs_sigma: missing 'reason'",
+        "priors.season_sigma.sigma: must lie in (0, inf], got -1",
+        "priors.approval_persistence: a Normal(mu=0, sigma=1) ranges over [-inf, inf] but",
+        "priors.mystery: unknown key",
         "prior 'regime_mean_mu' is missing",
     ):
         assert part in msg
@@ -53,9 +52,12 @@ def test_all_problems_reported_together(tmp_path):
     "text, fragment",
     [
         ("model: export_model\npriors: [1, 2\n", "YAML syntax error"),
-        ("- just\n- a list\n", "expected a YAML mapping"),
+        ("- just\n- a list\n", "must be a mapping"),
         ("model: other_model\npriors: {}\n", "expected 'export_model'"),
-        (b"\xff\xfe\x00binary", "not a UTF-8 text file"),
+        (b"\xff\xfe\x00binary", "not UTF-8 text"),
+        ("model: export_model\nmodel: export_model\n", "line 2, column 1: duplicate key 'model'"),
+        ("a: &x [1, 2]\nb: *x\n", "anchors and aliases"),
+        ("a: " + "[" * 100 + "]" * 100 + "\n", "nested more than"),
     ],
 )
 def test_bad_files_refused(tmp_path, text, fragment):
@@ -73,8 +75,44 @@ def test_missing_file(tmp_path):
         load_model_priors(tmp_path / "nope.yaml")
 
 
-def test_setting_type_checked(tmp_path):
+@pytest.mark.parametrize(
+    "name, value, fragment",
+    [
+        ("share_knot_months", "six", "settings.share_knot_months.value: must be a number"),
+        ("share_knot_months", 0, "must lie in [1, 120], got 0"),
+        ("share_knot_months", 2.5, "must be a whole number"),
+        ("student_t_nu", -4, "settings.student_t_nu.value: must lie in (0, 1000], got -4"),
+        ("pre_control_approval", 1.5, "must lie in (0, 1), got 1.5"),
+        ("pre_control_approval", 1.0, "must lie in (0, 1), got 1"),
+    ],
+)
+def test_settings_type_and_range_checked(tmp_path, name, value, fragment):
     doc = _bundled()
-    doc["settings"]["share_knot_months"]["value"] = "six"
-    with pytest.raises(PriorsError, match="share_knot_months' has the wrong type"):
+    doc["settings"][name]["value"] = value
+    with pytest.raises(PriorsError) as err:
+        load_model_priors(_write(tmp_path, doc))
+    assert fragment in str(err.value)
+    assert "line " in str(err.value)
+
+
+def test_every_problem_has_line_and_column(tmp_path):
+    doc = _bundled()
+    doc["priors"]["obs_sigma"]["sigma"] = 0
+    doc["priors"]["season_sigma"]["dist"] = "Halfnormal"
+    with pytest.raises(PriorsError) as err:
+        load_model_priors(_write(tmp_path, doc))
+    assert len(err.value.problems) == 2
+    assert all(p.startswith("line ") for p in err.value.problems)
+    assert "did you mean 'HalfNormal'?" in str(err.value)
+
+
+def test_degenerate_prior_refused(tmp_path):
+    doc = _bundled()
+    doc["priors"]["approval_persistence"] = {
+        "dist": "Beta",
+        "alpha": 1e308,
+        "beta": 1e308,
+        "reason": "x",
+    }
+    with pytest.raises(PriorsError, match="degenerate|non-finite"):
         load_model_priors(_write(tmp_path, doc))
