@@ -86,7 +86,7 @@ class Dist:
 
     @classmethod
     def of(cls, family: str, reason: str = "", source: str | None = None, **params: float) -> Dist:
-        """Build a distribution from keyword parameters, e.g. ``Dist.of("Beta", alpha=2, beta=5)``."""
+        """Build a distribution from keywords, e.g. ``Dist.of("Beta", alpha=2, beta=5)``."""
         names = FAMILIES[family]
         return cls(family, tuple((k, float(params[k])) for k in names), reason, source)
 
@@ -318,8 +318,8 @@ def parse_dist(
             problems.add(path, f"{family} needs '{key}'")
             continue
         positive = key in _POSITIVE
-        value = problems.number(raw[key], f"{path}.{key}", low=0.0 if positive else -math.inf,
-                                open_low=positive)  # fmt: skip
+        low_p = 0.0 if positive else -math.inf
+        value = problems.number(raw[key], f"{path}.{key}", low=low_p, open_low=positive)
         if value is not None:
             params.append((key, value))
     if len(problems) > n_before:

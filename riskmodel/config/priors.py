@@ -34,7 +34,6 @@ from typing import Any, NamedTuple
 
 from riskmodel.config.dists import FAMILIES, Dist, parse_dist
 from riskmodel.config.yamlio import Problems, read_yaml
-from riskmodel.exceptions import PriorsError
 from riskmodel.resources import priors_dir
 
 __all__ = ["PriorSet", "SettingRange", "SettingSpec", "default_priors_path", "load_priors"]
@@ -154,8 +153,9 @@ def load_priors(
                 problems.add("priors", f"prior '{name}' is missing")
                 continue
             low, high, open_low = _SUPPORTS[support]
-            dist = parse_dist(priors_raw[name], f"priors.{name}", problems,
-                              allowed=_PRIOR_FAMILIES, low=low, high=high, open_low=open_low)  # fmt: skip
+            entry = priors_raw[name]
+            kw = {"low": low, "high": high, "open_low": open_low}
+            dist = parse_dist(entry, f"priors.{name}", problems, allowed=_PRIOR_FAMILIES, **kw)
             if dist is not None:
                 priors[name] = dist
     values: dict[str, SettingSpec] = {}
@@ -185,9 +185,7 @@ def _parse_setting(
     if "value" not in entry:
         problems.add(where, "missing 'value'")
         return None
-    value = problems.number(entry["value"], f"{where}.value", low=rule.low, high=rule.high,
-                            open_low=rule.open_low, open_high=rule.open_high,
-                            integer=rule.integer)  # fmt: skip
+    value = problems.number(entry["value"], f"{where}.value", **rule._asdict())
     if value is None or not reason:
         return None
     return SettingSpec(name, int(value) if rule.integer else value, reason, source)

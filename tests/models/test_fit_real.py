@@ -7,7 +7,6 @@ is that the whole fit path works on real data and the posterior tells the real s
 """
 
 import warnings
-
 from pathlib import Path
 
 import numpy as np

@@ -114,5 +114,5 @@ def test_degenerate_prior_refused(tmp_path):
         "beta": 1e308,
         "reason": "x",
     }
-    with pytest.raises(PriorsError, match="degenerate|non-finite"):
+    with pytest.raises(PriorsError, match=r"degenerate|non-finite"):
         load_model_priors(_write(tmp_path, doc))
