@@ -111,7 +111,7 @@ def chunk_inputs(n: int = CHUNK):
         month_index=np.array([engine._month_number(m) for m in months]),
         project_region=np.array([params.region_names.index(p.region) for p in params.projects]),
         project_start=np.array([engine._month_number(p.start) for p in params.projects]),
-        allocation=engine.Allocation().kernel_args(params.industries),
+        allocation=engine._kernel_allocation(engine.Allocation(), params.industries),
         resample=True,
         backend="numba",
     )

@@ -265,7 +265,7 @@ def shortage(
     scen = resolve_scenario(scenario or str(paths.attrs.get("scenario", "baseline")))
     return propagate(
         paths,
-        scenario=dict(scen.propagation),
+        scenario=scen,
         n_paths=n_paths,
         seed=seed,
         scheduler=scheduler,

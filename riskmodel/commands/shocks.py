@@ -111,9 +111,8 @@ def run_learn(args: argparse.Namespace) -> int:
     print(format_episode_table(episode_table(result)))
     print()
     for key, spec in result.specs.items():
-        params = ", ".join(f"{k}={v:g}" for k, v in spec.params.items())
-        lo, mid, hi = spec._scipy().ppf([0.05, 0.5, 0.95])
-        print(f"{key:<26} {spec.dist}({params})  median {mid:.2f} (90% {lo:.2f}-{hi:.2f})")
+        (lo, hi), mid = spec.interval(0.9), spec.quantile(0.5)
+        print(f"{key:<26} {spec.describe()}  median {mid:.2f} (90% {lo:.2f}-{hi:.2f})")
     if result.loo is not None:
         print(
             f"leave-one-out: {result.loo.coverage(0.9):.0%} of {len(result.loo.table)} held-out "

@@ -94,44 +94,17 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def load_propagation_block(name_or_path: str) -> dict[str, Any] | None:
-    """Return a scenario's ``propagation:`` block (``None`` if it has none).
-
-    Uses :func:`riskmodel.config.scenario.load_scenario` when that loader exists, so
-    the scenario is fully validated; otherwise reads the YAML file (a path, or a
-    bundled name under ``priors/scenarios/``) and takes its ``propagation:`` block.
+def load_propagation_block(name_or_path: str) -> Any:
+    """Return a scenario's allocation rule (its validated ``propagation:`` block).
 
     Raises
     ------
     riskmodel.exceptions.ScenarioError
-        If the scenario cannot be found or read.
+        If the scenario cannot be found, read or validated.
     """
-    try:
-        from riskmodel.config.scenario import load_scenario
-    except ImportError:
-        load_scenario = None
-    if load_scenario is not None:
-        block = getattr(load_scenario(name_or_path), "propagation", None)
-        return None if block is None else dict(block)
+    from riskmodel.config.scenario import load_scenario
 
-    import yaml
-
-    from riskmodel.exceptions import ScenarioError
-    from riskmodel.resources import priors_dir
-
-    path = Path(name_or_path)
-    if not path.suffix and not path.is_file():
-        path = priors_dir() / "scenarios" / f"{name_or_path}.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(path, ["file not found"]) from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(path, [f"cannot read the scenario: {exc}"]) from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(path, ["a scenario file holds a mapping"])
-    block = raw.get("propagation")
-    return None if block is None else dict(block)
+    return load_scenario(name_or_path).allocation
 
 
 class _Progress:

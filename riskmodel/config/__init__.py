@@ -1,13 +1,15 @@
-"""Configuration read from YAML: scenarios (and, later, priors).
+"""Configuration read from YAML: priors, scenarios, the learned shock shape.
 
 Layer 0 of the package: imports nothing from riskmodel but ``exceptions`` and
-``resources``.
+``resources``. Every YAML file is read by :func:`~riskmodel.config.yamlio.read_yaml`
+and every distribution is a :class:`~riskmodel.config.dists.Dist`.
 """
 
 from __future__ import annotations
 
+from riskmodel.config.dists import Dist, parse_dist
 from riskmodel.config.scenario import (
-    DistSpec,
+    Allocation,
     RegimeSpec,
     Scenario,
     control_multiplier,
@@ -17,11 +19,13 @@ from riskmodel.config.scenario import (
 )
 
 __all__ = [
-    "DistSpec",
+    "Allocation",
+    "Dist",
     "RegimeSpec",
     "Scenario",
     "control_multiplier",
     "list_scenarios",
     "load_scenario",
+    "parse_dist",
     "parse_scenario",
 ]

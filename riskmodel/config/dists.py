@@ -308,7 +308,7 @@ def parse_dist(
     elif family not in allowed:
         problems.add(f"{path}.dist", f"{family} is not allowed here; use {', '.join(allowed)}")
     reason, source, judgement = _provenance(raw, path, problems, need_source)
-    if len(problems) > n_before:
+    if family not in allowed:
         return None
     names = FAMILIES[family]
     problems.keys(raw, (*_META_KEYS, *names), path)

@@ -85,47 +85,43 @@ forecast (:meth:`Scenario.regime_schedule` warns).
 
 Distributions
 -------------
-Every parameter is a distribution with a one-line ``reason`` and, where there
-is one, a ``source`` (a string or a list of strings, stored joined with
-``" | "``). Allowed: ``Beta(alpha, beta)``, ``LogNormal(mu, sigma)`` (of the
-log), ``Normal(mu, sigma)``, ``TruncatedNormal(mu, sigma, lower, upper)``,
-``Uniform(lower, upper)``, ``Gamma(alpha, beta)`` (``beta`` is the *rate*, as
-in PyMC) and ``Fixed(value)``. A distribution's support must lie inside its
-parameter's range (a Normal is refused for ``depth``, say). The forecast
-stage draws each parameter once per path and regime, shared by all the
-regime's destinations (:meth:`Scenario.sample_params`); destination
-differences come from the fitted destination offsets.
+Every parameter is a :class:`~riskmodel.config.dists.Dist`, written as in every
+riskmodel YAML file (``dist``, its parameters, a one-line ``reason``, a ``source``
+where there is one; see :mod:`riskmodel.config.dists` for the families and their
+parameters). A distribution's support must lie inside its parameter's range (a
+Normal is refused for ``depth``, say). The forecast stage draws each parameter
+once per path and regime, shared by all the regime's destinations
+(:meth:`Scenario.sample_params`); destination differences come from the fitted
+destination offsets.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from scipy import stats
 
+from riskmodel.config.dists import Dist, parse_dist
+from riskmodel.config.yamlio import Problems, clip, parse_yaml, read_yaml, suggest
 from riskmodel.exceptions import RiskModelWarning, ScenarioError
 from riskmodel.resources import priors_dir
 
 __all__ = [
     "ALLOCATIONS",
-    "DISTRIBUTIONS",
     "KIND_PARAMETERS",
     "LEARNED_SHAPE_FILE",
     "REGIME_KINDS",
     "SHAPES",
-    "DistSpec",
+    "Allocation",
     "RegimeSpec",
     "Scenario",
     "control_multiplier",
@@ -133,6 +129,7 @@ __all__ = [
     "list_scenarios",
     "load_learned_shape",
     "load_scenario",
+    "parse_allocation",
     "parse_scenario",
     "scenarios_dir",
 ]
@@ -142,17 +139,6 @@ REGIME_KINDS: Final[tuple[str, ...]] = ("current", "new_control", "lifted", "set
 
 #: Allocation rules the Monte Carlo stage understands.
 ALLOCATIONS: Final[tuple[str, ...]] = ("proportional", "priority", "end_use")
-
-#: Allowed distributions and their (required, exhaustive) parameters.
-DISTRIBUTIONS: Final[dict[str, tuple[str, ...]]] = {
-    "Beta": ("alpha", "beta"),
-    "LogNormal": ("mu", "sigma"),
-    "Normal": ("mu", "sigma"),
-    "TruncatedNormal": ("mu", "sigma", "lower", "upper"),
-    "Uniform": ("lower", "upper"),
-    "Gamma": ("alpha", "beta"),
-    "Fixed": ("value",),
-}
 
 #: For each regime kind, its (all required) parameters and the closed range
 #: each parameter's distribution must stay in.
@@ -170,6 +156,15 @@ KIND_PARAMETERS: Final[dict[str, dict[str, tuple[float, float]]]] = {
 
 # Parameters that must be strictly positive (a Fixed 0 would divide by zero).
 _STRICTLY_POSITIVE: Final[frozenset[str]] = frozenset({"recovery_half_life_months"})
+_SCENARIO_FAMILIES: Final[tuple[str, ...]] = (
+    "Beta",
+    "LogNormal",
+    "Normal",
+    "TruncatedNormal",
+    "Uniform",
+    "Gamma",
+    "Fixed",
+)
 
 #: Values of a ``new_control`` regime's ``shape`` key.
 SHAPES: Final[tuple[str, ...]] = ("learned",)
@@ -179,7 +174,6 @@ LEARNED_SHAPE_FILE: Final[str] = "shock_shape.yaml"
 
 _TOP_KEYS: Final[tuple[str, ...]] = ("name", "description", "regimes", "propagation")
 _REGIME_KEYS: Final[tuple[str, ...]] = ("start", "kind", "destinations")
-_DIST_META_KEYS: Final[tuple[str, ...]] = ("dist", "reason", "source")
 _PROPAGATION_KEYS: Final[tuple[str, ...]] = ("allocation", "priority", "denied_end_uses")
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RELATIVE_RE: Final = re.compile(r"^\+(\d+)$")
@@ -192,103 +186,31 @@ _MONTH_RE: Final = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @dataclass(frozen=True)
-class DistSpec:
-    """One parameter's distribution, with why it has these numbers.
+class Allocation:
+    """How scarce supply is shared across industries (a scenario's ``propagation:`` block).
 
     Parameters
     ----------
-    dist : str
-        One of :data:`DISTRIBUTIONS`.
-    params : dict of str to float
-        The distribution's parameters, e.g. ``{"alpha": 2.0, "beta": 5.0}``.
-    reason : str
-        One line: why these numbers.
-    source : str, optional
-        Where the numbers come from (several joined with ``" | "``).
-
-    Notes
-    -----
-    ``Gamma(alpha, beta)`` uses ``beta`` as the rate (mean ``alpha / beta``), as
-    PyMC does; ``LogNormal(mu, sigma)`` is the distribution of ``exp(N(mu, sigma))``.
-    Instances are made by :func:`load_scenario`, which validates them; one built
-    by hand is not checked.
+    rule : {"proportional", "priority", "end_use"}
+        Pro rata to demand; in the order of ``priority``; or pro rata among the
+        industries whose end use is not denied.
+    priority : tuple of str
+        For ``priority``: industries served first, in order.
+    denied_end_uses : tuple of str
+        For ``end_use``: industries denied licences.
     """
 
-    dist: str
-    params: dict[str, float]
-    reason: str
-    source: str | None = None
-
-    def _scipy(self) -> Any:
-        """Return the frozen scipy distribution (not for ``Fixed``)."""
-        p = self.params
-        match self.dist:
-            case "Beta":
-                return stats.beta(p["alpha"], p["beta"])
-            case "LogNormal":
-                return stats.lognorm(s=p["sigma"], scale=math.exp(p["mu"]))
-            case "Normal":
-                return stats.norm(loc=p["mu"], scale=p["sigma"])
-            case "TruncatedNormal":
-                mu, sigma = p["mu"], p["sigma"]
-                a, b = (p["lower"] - mu) / sigma, (p["upper"] - mu) / sigma
-                return stats.truncnorm(a, b, loc=mu, scale=sigma)
-            case "Uniform":
-                return stats.uniform(loc=p["lower"], scale=p["upper"] - p["lower"])
-            case "Gamma":
-                return stats.gamma(p["alpha"], scale=1.0 / p["beta"])
-        raise ValueError(f"unknown distribution {self.dist!r}")
-
-    def sample(
-        self, rng: np.random.Generator | int, size: int | tuple[int, ...] | None = None
-    ) -> np.ndarray:
-        """Draw from the distribution.
-
-        Parameters
-        ----------
-        rng : numpy.random.Generator or int
-            Random generator (or a seed for a new one). The same generator state
-            gives the same draws.
-        size : int or tuple of int, optional
-            Output shape; ``None`` gives a 0-d array.
-
-        Returns
-        -------
-        numpy.ndarray
-            Float64 draws of shape ``size``.
-        """
-        gen = np.random.default_rng(rng)
-        if self.dist == "Fixed":
-            return np.full(() if size is None else size, float(self.params["value"]))
-        return np.asarray(self._scipy().rvs(size=size, random_state=gen), dtype=np.float64)
-
-    def mean(self) -> float:
-        """Return the distribution's mean."""
-        if self.dist == "Fixed":
-            return float(self.params["value"])
-        return float(self._scipy().mean())
-
-    def support(self) -> tuple[float, float]:
-        """Return the closed interval ``(low, high)`` holding the support."""
-        p = self.params
-        match self.dist:
-            case "Beta":
-                return (0.0, 1.0)
-            case "LogNormal" | "Gamma":
-                return (0.0, math.inf)
-            case "Normal":
-                return (-math.inf, math.inf)
-            case "TruncatedNormal" | "Uniform":
-                return (p["lower"], p["upper"])
-            case "Fixed":
-                return (p["value"], p["value"])
-        raise ValueError(f"unknown distribution {self.dist!r}")
+    rule: str = "proportional"
+    priority: tuple[str, ...] = ()
+    denied_end_uses: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the YAML mapping this spec was read from (canonical form)."""
-        out: dict[str, Any] = {"dist": self.dist, **self.params, "reason": self.reason}
-        if self.source is not None:
-            out["source"] = self.source
+        """Return the ``propagation:`` block this allocation is read from."""
+        out: dict[str, Any] = {"allocation": self.rule}
+        if self.rule == "priority":
+            out["priority"] = list(self.priority)
+        if self.rule == "end_use":
+            out["denied_end_uses"] = list(self.denied_end_uses)
         return out
 
 
@@ -304,7 +226,7 @@ class RegimeSpec:
         One of :data:`REGIME_KINDS`.
     destinations : "all" or tuple of str
         The customs destination names the regime applies to.
-    params : dict of str to DistSpec
+    params : dict of str to Dist
         The kind's parameters (:data:`KIND_PARAMETERS`).
     shape : str, optional
         ``"learned"`` when a ``new_control`` took its parameters (those not given
@@ -314,7 +236,7 @@ class RegimeSpec:
     start: str
     kind: str
     destinations: Literal["all"] | tuple[str, ...] = "all"
-    params: dict[str, DistSpec] = field(default_factory=dict)
+    params: dict[str, Dist] = field(default_factory=dict)
     shape: str | None = None
 
     def applies_to(self, destination: str) -> bool:
@@ -393,9 +315,9 @@ class Scenario:
         One line, shown in reports.
     regimes : tuple of RegimeSpec
         In time order; the first starts at ``first`` for all destinations.
-    propagation : dict
-        ``{"allocation": ...}`` plus ``"priority"`` or ``"denied_end_uses"``
-        (lists) when the allocation needs them; ``proportional`` by default.
+    allocation : Allocation
+        The ``propagation:`` block: how scarce supply is shared across industries
+        (``proportional`` by default).
     path : pathlib.Path, optional
         The file it was read from.
     """
@@ -403,7 +325,7 @@ class Scenario:
     name: str
     description: str
     regimes: tuple[RegimeSpec, ...]
-    propagation: dict[str, Any]
+    allocation: Allocation = Allocation()
     path: Path | None = None
 
     def regime_schedule(
@@ -525,7 +447,7 @@ class Scenario:
             "name": self.name,
             "description": self.description,
             "regimes": [r.to_dict() for r in self.regimes],
-            "propagation": dict(self.propagation),
+            "propagation": self.allocation.to_dict(),
         }
 
     def digest(self) -> str:
@@ -608,13 +530,14 @@ def learned_shape_path() -> Path:
     return priors_dir() / LEARNED_SHAPE_FILE
 
 
-def load_learned_shape(path: str | Path | None = None) -> dict[str, DistSpec]:
+def load_learned_shape(path: str | Path | None = None) -> dict[str, Dist]:
     """Read the learned shape of a new control: the four ``new_control`` distributions.
 
     The file is written by ``riskmodel shocks learn`` (:mod:`riskmodel.shocks`); its
     ``shape`` mapping holds ``depth``, ``months_to_low``,
-    ``recovery_half_life_months`` and ``long_run``, each in the scenario format
-    (``dist``, parameters, ``reason``, ``source``) and validated the same way.
+    ``recovery_half_life_months`` and ``long_run``, each a distribution entry
+    validated as in a scenario. Other top-level keys (the episodes it was learned
+    from, the method) are provenance and are not read here.
 
     Parameters
     ----------
@@ -623,7 +546,7 @@ def load_learned_shape(path: str | Path | None = None) -> dict[str, DistSpec]:
 
     Returns
     -------
-    dict of str to DistSpec
+    dict of str to Dist
         In :data:`KIND_PARAMETERS` order.
 
     Raises
@@ -633,34 +556,24 @@ def load_learned_shape(path: str | Path | None = None) -> dict[str, DistSpec]:
         problems listed).
     """
     file = Path(path) if path is not None else learned_shape_path()
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(
-            file, ["file not found (write it with 'riskmodel shocks learn')"]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(file, [f"cannot read the file: {exc}"]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(file, [f"YAML syntax error: {exc}"]) from None
-    problems: list[str] = []
-    shape = raw.get("shape") if isinstance(raw, dict) else None
-    if not isinstance(shape, dict):
-        raise ScenarioError(
-            file, ["missing 'shape' (a mapping of the four new_control parameters)"]
-        )
-    specs: dict[str, DistSpec] = {}
+    if not file.exists():
+        raise ScenarioError(file, ["file not found (write it with 'riskmodel shocks learn')"])
+    raw = read_yaml(file, error=ScenarioError)
+    problems = Problems(raw)
+    shape = raw.get("shape") if isinstance(raw, Mapping) else None
+    if not problems.mapping(shape, "shape", "the four new_control distributions"):
+        problems.raise_if_any(file, ScenarioError)
+    specs: dict[str, Dist] = {}
     domains = KIND_PARAMETERS["new_control"]
-    _unknown_keys(shape, tuple(domains), "shape", problems)
-    for key, domain in domains.items():
+    problems.keys(shape, tuple(domains), "shape")
+    for key in domains:
         if key not in shape:
-            problems.append(f"shape: missing '{key}'")
+            problems.add("shape", f"missing '{key}'")
             continue
-        spec = _parse_dist(shape[key], f"shape.{key}", domain, key in _STRICTLY_POSITIVE, problems)
+        spec = _regime_dist(shape[key], "new_control", key, f"shape.{key}", problems)
         if spec is not None:
             specs[key] = spec
-    if problems:
-        raise ScenarioError(file, problems)
+    problems.raise_if_any(file, ScenarioError)
     return specs
 
 
@@ -685,7 +598,7 @@ def load_scenario(name_or_path: str | Path, *, shape_file: str | Path | None = N
     ScenarioError
         For an unknown name (the message lists the bundled names), a missing or
         unreadable file, a YAML syntax error (with line and column) or any
-        schema problem (all listed in one error).
+        schema problem (all listed in one error, each with its line and column).
     """
     if isinstance(name_or_path, str) and _looks_like_name(name_or_path):
         path = scenarios_dir() / f"{name_or_path}.yaml"
@@ -700,24 +613,22 @@ def load_scenario(name_or_path: str | Path, *, shape_file: str | Path | None = N
             )
     else:
         path = Path(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(path, ["file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, [f"cannot read the file: {exc}"]) from None
-    return parse_scenario(text, path=path, shape_file=shape_file)
+    return _validate(read_yaml(path, error=ScenarioError), path, shape_file)
 
 
 def parse_scenario(
-    text: str, *, path: str | Path | None = None, shape_file: str | Path | None = None
+    text: str | Mapping[str, Any],
+    *,
+    path: str | Path | None = None,
+    shape_file: str | Path | None = None,
 ) -> Scenario:
-    """Validate scenario YAML text.
+    """Validate a scenario given as YAML text or as the mapping it holds.
 
     Parameters
     ----------
-    text : str
-        The YAML document.
+    text : str or mapping
+        The YAML document, or its content (e.g. :meth:`Scenario.to_dict`'s output,
+        as carried by a forecast's paths).
     path : str or pathlib.Path, optional
         Where it came from (used in messages and kept on the result).
     shape_file : str or pathlib.Path, optional
@@ -734,23 +645,59 @@ def parse_scenario(
         Listing every problem found.
     """
     where = Path(path) if path is not None else Path("<scenario>")
-    loader = _Loader(text)
-    try:
-        raw = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = " ".join(s for s in (exc.context, exc.problem) if s)
-        raise ScenarioError(where, [f"YAML syntax error{at}: {what}"]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(where, [f"YAML syntax error: {exc}"]) from None
-    finally:
-        loader.dispose()
-    problems = list(loader.duplicate_keys)
-    scenario = _validate(raw, where if path is not None else None, problems, shape_file)
-    if problems or scenario is None:
-        raise ScenarioError(where, problems or ["invalid scenario"])
-    return scenario
+    raw = parse_yaml(text, where=where, error=ScenarioError) if isinstance(text, str) else text
+    scenario = _validate(raw, where, shape_file)
+    return scenario if path is not None else _without_path(scenario)
+
+
+def parse_allocation(
+    block: Any, *, industries: Sequence[str] | None = None, where: str | Path = "<propagation>"
+) -> Allocation:
+    """Validate a scenario's ``propagation:`` block (or a whole scenario mapping).
+
+    Parameters
+    ----------
+    block : mapping or None
+        ``{"allocation": ..., "priority": [...], "denied_end_uses": [...]}``, a
+        whole scenario mapping holding one under ``propagation``, or ``None``
+        (proportional).
+    industries : sequence of str, optional
+        The industries modelled: names in the lists must be among them.
+    where : str or pathlib.Path
+        Named in errors.
+
+    Returns
+    -------
+    Allocation
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem.
+    """
+    path = "propagation"
+    if isinstance(block, Scenario):
+        block = block.allocation
+    if isinstance(block, Mapping) and ("regimes" in block or "propagation" in block):
+        block = block.get("propagation")
+    problems = Problems({"propagation": block})
+    if isinstance(block, Allocation):
+        allocation = block
+    else:
+        allocation = _parse_allocation(block, path, problems)
+    for key in ("priority", "denied_end_uses"):
+        unknown = [
+            v for v in getattr(allocation, key) if industries is not None and v not in industries
+        ]
+        if unknown:
+            known = ", ".join(industries or ())
+            problems.add(f"{path}.{key}", f"unknown industries {unknown}; known: {known}")
+    problems.raise_if_any(where, ScenarioError)
+    return allocation
+
+
+def _without_path(scenario: Scenario) -> Scenario:
+    return Scenario(scenario.name, scenario.description, scenario.regimes, scenario.allocation)
 
 
 def _looks_like_name(text: str) -> bool:
@@ -762,274 +709,124 @@ def _looks_like_name(text: str) -> bool:
     )
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps ``+N`` as text and records duplicate keys."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicate_keys: list[str] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # unhashable key: the base class reports it
-                continue
-            if duplicate:
-                self.duplicate_keys.append(
-                    f"duplicate key '{key}' at line {key_node.start_mark.line + 1}"
-                )
-        return super().construct_mapping(node, deep=deep)
-
-
-# "+3" would be read as the integer 3; keep a leading "+" as text so that
-# "start: +3" means three months after the first, as written.
-_Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if not (first == "+" and tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"))
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 # --------------------------------------------------------------------------- #
-# Validation (collects every problem)
+# Validation (every problem reported with its line and column)
 # --------------------------------------------------------------------------- #
 
 
-def _suggest(key: str, allowed: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(key), list(allowed), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+def _regime_dist(raw: Any, kind: str, key: str, path: str, problems: Problems) -> Dist | None:
+    low, high = KIND_PARAMETERS[kind][key]
+    return parse_dist(
+        raw,
+        path,
+        problems,
+        allowed=_SCENARIO_FAMILIES,
+        low=low,
+        high=high,
+        open_low=key in _STRICTLY_POSITIVE,
+    )
 
 
-def _unknown_keys(
-    mapping: Mapping[Any, Any], allowed: Sequence[str], where: str, problems: list[str]
-) -> None:
-    for key in mapping:
-        if key not in allowed:
-            problems.append(
-                f"{where}: unknown key '{key}'{_suggest(key, allowed)}; "
-                f"allowed: {', '.join(allowed)}"
-            )
-
-
-def _one_line(value: Any, where: str, problems: list[str]) -> str:
-    if not isinstance(value, str) or not value.strip():
-        problems.append(f"{where}: must be a non-empty one-line text, got {value!r}")
-        return ""
-    text = value.strip()
-    if "\n" in text:
-        problems.append(f"{where}: must be one line (it has line breaks)")
-    return text
-
-
-def _number(value: Any, where: str, problems: list[str]) -> float | None:
-    if isinstance(value, str) and value.startswith("+"):
-        try:
-            value = float(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(f"{where}: must be a number, got {value!r}")
-        return None
-    if not math.isfinite(value):
-        problems.append(f"{where}: must be finite, got {value!r}")
-        return None
-    return float(value)
-
-
-def _name_list(value: Any, where: str, problems: list[str]) -> tuple[str, ...] | None:
-    if not isinstance(value, list) or not value:
-        problems.append(f"{where}: must be a non-empty list of names, got {value!r}")
-        return None
-    out: list[str] = []
-    for k, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            problems.append(f"{where}[{k}]: must be a non-empty name, got {item!r}")
-        elif item.strip() in out:
-            problems.append(f"{where}: '{item.strip()}' is listed twice")
-        else:
-            out.append(item.strip())
-    return tuple(out)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
-def _parse_dist(
-    raw: Any, where: str, domain: tuple[float, float], strictly_positive: bool, problems: list[str]
-) -> DistSpec | None:
-    if not isinstance(raw, dict):
-        problems.append(
-            f"{where}: must be a mapping with dist, its parameters and reason, got {raw!r}"
-        )
-        return None
-    n_before = len(problems)
-    raw_dist = raw.get("dist")
-    dist = raw_dist if isinstance(raw_dist, str) and raw_dist in DISTRIBUTIONS else ""
-    names: tuple[str, ...] = DISTRIBUTIONS.get(dist, ())
-    if raw_dist is None:
-        problems.append(f"{where}: missing 'dist' (one of {', '.join(DISTRIBUTIONS)})")
-    elif not dist:
-        problems.append(
-            f"{where}.dist: unknown distribution {raw_dist!r}"
-            f"{_suggest(str(raw_dist), DISTRIBUTIONS)}; allowed: {', '.join(DISTRIBUTIONS)}"
-        )
-    if "reason" not in raw:
-        problems.append(f"{where}: missing 'reason' (one line: why these numbers)")
-        reason = ""
-    else:
-        reason = _one_line(raw["reason"], f"{where}.reason", problems)
-    source: str | None = None
-    if "source" in raw:
-        src = raw["source"]
-        if isinstance(src, list):
-            parts = _name_list(src, f"{where}.source", problems)
-            source = " | ".join(parts) if parts else None
-        else:
-            source = _one_line(src, f"{where}.source", problems) or None
-    if names:
-        _unknown_keys(raw, (*_DIST_META_KEYS, *names), where, problems)
-    params: dict[str, float] = {}
-    for key in names:
-        if key not in raw:
-            problems.append(f"{where}: {dist} needs '{key}'")
-            continue
-        num = _number(raw[key], f"{where}.{key}", problems)
-        if num is not None:
-            params[key] = num
-    if not names or len(params) < len(names):
-        return None  # the parameter checks below need every parameter
-    p = params
-    bad: list[str] = []
-    for key in ("alpha", "beta", "sigma"):
-        if key in p and dist != "Fixed" and p[key] <= 0:
-            bad.append(f"{key} must be > 0, got {_fmt(p[key])}")
-    if "lower" in p and "upper" in p and not p["lower"] < p["upper"]:
-        bad.append(f"lower ({_fmt(p['lower'])}) must be below upper ({_fmt(p['upper'])})")
-    problems.extend(f"{where}: {b}" for b in bad)
-    if bad:
-        return None
-    spec = DistSpec(dist=dist, params=params, reason=reason, source=source)
-    low, high = spec.support()
-    lo, hi = domain
-    if low < lo or high > hi:
-        problems.append(
-            f"{where}: a {dist} ranges over [{_fmt(low)}, {_fmt(high)}] but this parameter "
-            f"must lie in [{_fmt(lo)}, {_fmt(hi)}]"
-        )
-        return None
-    if strictly_positive and high <= 0:
-        problems.append(f"{where}: must be > 0")
-        return None
-    return spec if len(problems) == n_before else None
-
-
-def _parse_start(value: Any, where: str, problems: list[str]) -> str | None:
+def _parse_start(value: Any, path: str, problems: Problems) -> str | None:
     hint = "'first', '+N' (N months after the first forecast month) or 'YYYY-MM'"
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-        problems.append(
-            f"{where}: got {value!r}; a regime cannot start before the first forecast "
-            "month (use 'first' for one already in force)"
+        problems.add(
+            path,
+            f"got {clip(value)}; a regime cannot start before the first forecast month "
+            "(use 'first' for one already in force)",
         )
         return None
     if isinstance(value, bool) or isinstance(value, int | float):
-        problems.append(
-            f"{where}: a bare number ({value!r}) is ambiguous; write '+{value}' for "
-            f"{value} months after the first forecast month, or a month 'YYYY-MM'"
+        problems.add(
+            path,
+            f"a bare number ({clip(value)}) is ambiguous; write '+{clip(value)}' for "
+            f"{clip(value)} months after the first forecast month, or a month 'YYYY-MM'",
         )
         return None
     if not isinstance(value, str):
-        problems.append(f"{where}: must be {hint}, got {value!r}")
+        problems.add(path, f"must be {hint}, got {clip(value)}")
         return None
     text = value.strip()
     if text == "first":
         return text
-    if m := _RELATIVE_RE.match(text):
+    if (m := _RELATIVE_RE.match(text)) and len(m.group(1)) <= 4:
         return f"+{int(m.group(1))}"
-    if (m := _MONTH_RE.match(text)) and 1 <= int(m.group(2)) <= 12:
+    if (m := _MONTH_RE.match(text)) and 1 <= int(m.group(2)) <= 12 and m.group(1) >= "1900":
         return text
-    problems.append(f"{where}: must be {hint}, got {value!r}")
+    problems.add(path, f"must be {hint}, got {clip(value)}")
     return None
 
 
 def _learned_params(
-    raw: Mapping[Any, Any], where: str, problems: list[str], shape_file: str | Path | None
-) -> tuple[str | None, dict[str, DistSpec]]:
+    raw: Mapping[Any, Any], path: str, problems: Problems, shape_file: str | Path | None
+) -> tuple[str | None, dict[str, Dist]]:
     """Read a ``new_control``'s ``shape`` key: ``(shape, learned distributions)``."""
     if "shape" not in raw:
         return None, {}
     value = raw["shape"]
     if value not in SHAPES:
-        problems.append(
-            f"{where}.shape: unknown shape {value!r}; allowed: {', '.join(SHAPES)} "
-            "(or give the four distributions)"
+        problems.add(
+            f"{path}.shape",
+            f"unknown shape {clip(value)}; allowed: {', '.join(SHAPES)} "
+            "(or give the four distributions)",
         )
         return None, {}
     try:
         return str(value), load_learned_shape(shape_file)
     except ScenarioError as exc:
-        problems.extend(f"{where}.shape: {exc.file}: {p}" for p in exc.problems)
+        problems.add(f"{path}.shape", f"{exc.file}: {'; '.join(exc.problems)}")
         return None, {}
 
 
 def _parse_regime(
-    raw: Any, where: str, problems: list[str], shape_file: str | Path | None = None
+    raw: Any, path: str, problems: Problems, shape_file: str | Path | None
 ) -> RegimeSpec | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: must be a mapping with start and kind, got {raw!r}")
+    if not problems.mapping(raw, path, "start, kind and the kind's parameters"):
         return None
     n_before = len(problems)
-    start = _parse_start(raw["start"], f"{where}.start", problems) if "start" in raw else None
+    start = _parse_start(raw["start"], f"{path}.start", problems) if "start" in raw else None
     if "start" not in raw:
-        problems.append(f"{where}: missing 'start'")
+        problems.add(path, "missing 'start'")
     kind = raw.get("kind")
     if kind is None:
-        problems.append(f"{where}: missing 'kind' (one of {', '.join(REGIME_KINDS)})")
+        problems.add(path, f"missing 'kind' (one of {', '.join(REGIME_KINDS)})")
     elif kind not in REGIME_KINDS:
-        problems.append(
-            f"{where}.kind: unknown kind {kind!r}{_suggest(str(kind), REGIME_KINDS)}; "
-            f"allowed: {', '.join(REGIME_KINDS)}"
+        problems.add(
+            f"{path}.kind",
+            f"unknown kind {clip(kind)}{suggest(str(kind), REGIME_KINDS)}; "
+            f"allowed: {', '.join(REGIME_KINDS)}",
         )
         kind = None
     destinations: Literal["all"] | tuple[str, ...] | None = "all"
     if "destinations" in raw and raw["destinations"] != "all":
         if not isinstance(raw["destinations"], list):
-            problems.append(
-                f"{where}.destinations: must be 'all' or a list of destination names, "
-                f"got {raw['destinations']!r}"
+            problems.add(
+                f"{path}.destinations",
+                f"must be 'all' or a list of destination names, got {clip(raw['destinations'])}",
             )
             destinations = None
         else:
-            destinations = _name_list(raw["destinations"], f"{where}.destinations", problems)
+            destinations = problems.names(raw["destinations"], f"{path}.destinations")
         if destinations is not None and "all" in destinations:
-            problems.append(f"{where}.destinations: write 'all' alone, not inside a list")
-    params: dict[str, DistSpec] = {}
+            problems.add(f"{path}.destinations", "write 'all' alone, not inside a list")
+    params: dict[str, Dist] = {}
     shape: str | None = None
     if kind is not None:
         domains = KIND_PARAMETERS[kind]
         allowed = (*_REGIME_KEYS, *(("shape",) if kind == "new_control" else ()), *domains)
-        _unknown_keys(raw, allowed, where, problems)
-        learned: dict[str, DistSpec] = {}
+        problems.keys(raw, allowed, path)
+        learned: dict[str, Dist] = {}
         if kind == "new_control":
-            shape, learned = _learned_params(raw, where, problems, shape_file)
-        for key, domain in domains.items():
+            shape, learned = _learned_params(raw, path, problems, shape_file)
+        for key in domains:
             if key not in raw:
                 if key in learned:
                     params[key] = learned[key]
                 elif "shape" not in raw:  # a bad shape was reported above
                     hint = " (or shape: learned)" if kind == "new_control" else ""
-                    problems.append(f"{where}: kind {kind} needs '{key}'{hint}")
+                    problems.add(path, f"kind {kind} needs '{key}'{hint}")
                 continue
-            spec = _parse_dist(
-                raw[key], f"{where}.{key}", domain, key in _STRICTLY_POSITIVE, problems
-            )
+            spec = _regime_dist(raw[key], kind, key, f"{path}.{key}", problems)
             if spec is not None:
                 params[key] = spec
     if len(problems) > n_before or start is None or kind is None or destinations is None:
@@ -1046,15 +843,15 @@ def _start_key(start: str) -> tuple[str, int]:
     return ("dated", pd.Period(start, freq="M").ordinal)
 
 
-def _check_regime_order(regimes: list[tuple[int, RegimeSpec]], problems: list[str]) -> None:
+def _check_regime_order(regimes: list[tuple[int, RegimeSpec]], problems: Problems) -> None:
     if not regimes:
         return
     i0, first = regimes[0]
     if i0 == 0 and (_start_key(first.start) != ("relative", 0) or first.destinations != "all"):
-        problems.append(
-            "regimes[0]: the first regime must have start: first and destinations: all "
-            "(it says what holds from the first forecast month; use kind: current for "
-            "today's regime)"
+        problems.add(
+            "regimes[0]",
+            "the first regime must have start: first and destinations: all (it says what "
+            "holds from the first forecast month; use kind: current for today's regime)",
         )
     keys = [(i, r, _start_key(r.start)) for i, r in regimes]
     for a in range(len(keys)):
@@ -1063,97 +860,94 @@ def _check_regime_order(regimes: list[tuple[int, RegimeSpec]], problems: list[st
             if ka[0] != kb[0]:
                 continue  # "+N" vs "YYYY-MM": checked when resolved
             if kb[1] < ka[1]:
-                problems.append(
+                problems.add(
+                    f"regimes[{ib}]",
                     f"regimes[{ib}] (start {rb.start}) begins before regimes[{ia}] "
-                    f"(start {ra.start}); list regimes in time order"
+                    f"(start {ra.start}); list regimes in time order",
                 )
             elif kb[1] == ka[1] and (
                 rb.destinations == "all"
                 or (ra.destinations != "all" and set(ra.destinations) <= set(rb.destinations))
             ):
-                problems.append(
+                problems.add(
+                    f"regimes[{ia}]",
                     f"regimes[{ia}] never applies: regimes[{ib}] starts at the same time "
-                    "and covers all its destinations"
+                    "and covers all its destinations",
                 )
 
 
-def _parse_propagation(raw: Any, problems: list[str]) -> dict[str, Any]:
+def _parse_allocation(raw: Any, path: str, problems: Problems) -> Allocation:
     if raw is None:
-        return {"allocation": "proportional"}
-    if not isinstance(raw, dict):
-        problems.append(f"propagation: must be a mapping, got {raw!r}")
-        return {}
-    _unknown_keys(raw, _PROPAGATION_KEYS, "propagation", problems)
-    allocation = raw.get("allocation", "proportional")
-    if allocation not in ALLOCATIONS:
-        problems.append(
-            f"propagation.allocation: unknown allocation {allocation!r}"
-            f"{_suggest(str(allocation), ALLOCATIONS)}; allowed: {', '.join(ALLOCATIONS)}"
+        return Allocation()
+    if not problems.mapping(raw, path, "allocation and its lists"):
+        return Allocation()
+    problems.keys(raw, _PROPAGATION_KEYS, path)
+    rule = raw.get("allocation", "proportional")
+    if rule not in ALLOCATIONS:
+        problems.add(
+            f"{path}.allocation",
+            f"unknown allocation {clip(rule)}{suggest(str(rule), ALLOCATIONS)}; "
+            f"allowed: {', '.join(ALLOCATIONS)}",
         )
-        return {}
-    out: dict[str, Any] = {"allocation": allocation}
-    needs = {"priority": "priority", "end_use": "denied_end_uses"}
-    for alloc, key in needs.items():
-        if allocation == alloc:
+        return Allocation()
+    lists: dict[str, tuple[str, ...]] = {"priority": (), "denied_end_uses": ()}
+    for needed_by, key in (("priority", "priority"), ("end_use", "denied_end_uses")):
+        if rule == needed_by:
             if key not in raw:
-                problems.append(
-                    f"propagation: allocation {alloc} needs '{key}' (a list of industries)"
-                )
+                problems.add(path, f"allocation {needed_by} needs '{key}' (a list of industries)")
             else:
-                names = _name_list(raw[key], f"propagation.{key}", problems)
-                if names is not None:
-                    out[key] = list(names)
+                lists[key] = problems.names(raw[key], f"{path}.{key}") or ()
         elif key in raw:
-            problems.append(
-                f"propagation.{key}: only used with allocation: {alloc} "
-                f"(allocation is {allocation})"
+            problems.add(
+                f"{path}.{key}",
+                f"only used with allocation: {needed_by} (allocation is {rule})",
             )
-    return out
+    return Allocation(str(rule), lists["priority"], lists["denied_end_uses"])
 
 
-def _validate(
-    raw: Any, path: Path | None, problems: list[str], shape_file: str | Path | None = None
-) -> Scenario | None:
+def _validate(raw: Any, path: Path, shape_file: str | Path | None) -> Scenario:
+    problems = Problems(raw)
     if raw is None:
-        problems.append("the file is empty; a scenario needs name, description and regimes")
-        return None
-    if not isinstance(raw, dict):
-        problems.append(f"the top level must be a mapping (name, description, ...), got {raw!r}")
-        return None
-    _unknown_keys(raw, _TOP_KEYS, "top level", problems)
+        problems.add("", "the file is empty; a scenario needs name, description and regimes")
+        problems.raise_if_any(path, ScenarioError)
+    if not isinstance(raw, Mapping):
+        what = "name, description, regimes"
+        problems.add("", f"the top level must be a mapping ({what}), got {clip(raw)}")
+        problems.raise_if_any(path, ScenarioError)
+    problems.keys(raw, _TOP_KEYS, "")
     name = raw.get("name")
     if name is None:
-        problems.append("missing 'name'")
+        problems.add("", "missing 'name'")
     elif not isinstance(name, str) or not _NAME_RE.match(name):
-        problems.append(
-            f"name: must be letters, digits, '_', '-' or '.', starting with a letter or "
-            f"digit, got {name!r}"
+        problems.add(
+            "name",
+            "must be letters, digits, '_', '-' or '.', starting with a letter or digit, "
+            f"got {clip(name)}",
         )
     if "description" not in raw:
-        problems.append("missing 'description' (one line, shown in reports)")
+        problems.add("", "missing 'description' (one line, shown in reports)")
         description = ""
     else:
-        description = _one_line(raw["description"], "description", problems)
+        description = problems.one_line(raw["description"], "description")
     regimes_raw = raw.get("regimes")
     parsed: list[tuple[int, RegimeSpec]] = []
     if regimes_raw is None:
-        problems.append("missing 'regimes' (a list, the first with start: first)")
+        problems.add("", "missing 'regimes' (a list, the first with start: first)")
     elif not isinstance(regimes_raw, list) or not regimes_raw:
-        problems.append(f"regimes: must be a non-empty list, got {regimes_raw!r}")
+        problems.add("regimes", f"must be a non-empty list, got {clip(regimes_raw)}")
     else:
         for i, item in enumerate(regimes_raw):
             spec = _parse_regime(item, f"regimes[{i}]", problems, shape_file)
             if spec is not None:
                 parsed.append((i, spec))
         _check_regime_order(parsed, problems)
-    propagation = _parse_propagation(raw.get("propagation"), problems)
-    if problems:
-        return None
+    allocation = _parse_allocation(raw.get("propagation"), "propagation", problems)
+    problems.raise_if_any(path, ScenarioError)
     return Scenario(
         name=str(name),
         description=description,
         regimes=tuple(r for _, r in parsed),
-        propagation=propagation,
+        allocation=allocation,
         path=path,
     )
 

@@ -40,6 +40,7 @@ __all__ = [
     "YamlList",
     "YamlMap",
     "parse_yaml",
+    "plain",
     "read_yaml",
     "suggest",
 ]
@@ -301,7 +302,8 @@ class Problems:
             if key not in allowed:
                 self.add(
                     _join(path, str(key)),
-                    f"unknown key{suggest(str(key), allowed)}; allowed: {', '.join(allowed)}",
+                    f"unknown key {clip(key)}{suggest(str(key), allowed)}; "
+                    f"allowed: {', '.join(allowed)}",
                 )
 
     def mapping(self, value: Any, path: str, what: str) -> bool:
@@ -384,6 +386,15 @@ class Problems:
             return value
         self.add(path, f"must be true or false, got {clip(value)}")
         return False
+
+
+def plain(document: Any) -> Any:
+    """Return ``document`` as plain dicts and lists (e.g. to write it back as YAML)."""
+    if isinstance(document, Mapping):
+        return {key: plain(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [plain(item) for item in document]
+    return document
 
 
 def suggest(key: str, allowed: Iterable[str]) -> str:

@@ -32,9 +32,9 @@ import xarray as xr
 
 from riskmodel import __version__
 from riskmodel.atomic import atomic_write
+from riskmodel.config.dists import Dist
 from riskmodel.config.scenario import (
     KIND_PARAMETERS,
-    DistSpec,
     Scenario,
     control_multiplier,
     load_learned_shape,
@@ -61,7 +61,7 @@ def forecast_paths(
     future_regime_starts: list[pd.Period] | None = None,
     student_t_nu: float = 4.0,
     share_knot_months: int = 6,
-    new_control_shape: Mapping[str, DistSpec] | None = None,
+    new_control_shape: Mapping[str, Dist] | None = None,
 ) -> xr.Dataset:
     """Draw export paths from a fitted posterior under a scenario.
 
@@ -85,7 +85,7 @@ def forecast_paths(
         control whose path follows ``new_control_shape``.
     student_t_nu, share_knot_months : float, int
         The model settings the posterior was fitted with.
-    new_control_shape : mapping of str to DistSpec, optional
+    new_control_shape : mapping of str to Dist, optional
         The ``new_control`` distributions (``depth``, ``months_to_low``,
         ``recovery_half_life_months``, ``long_run``) of a control dated after an
         uncontrolled fitted window; default: the learned shape
@@ -186,7 +186,7 @@ def _current_regime_approval(
     horizon: int,
     future: pd.PeriodIndex,
     future_regime_starts: list[pd.Period] | None,
-    new_control_shape: Mapping[str, DistSpec] | None = None,
+    new_control_shape: Mapping[str, Dist] | None = None,
 ) -> np.ndarray:
     """Approval rate if the last fitted regime (and any dated future regime) holds."""
     if "regime_mean" not in posterior:
@@ -223,7 +223,7 @@ def _new_control_approval(
     n_paths: int,
     n_dest: int,
     future: pd.PeriodIndex,
-    shape: Mapping[str, DistSpec] | None,
+    shape: Mapping[str, Dist] | None,
 ) -> np.ndarray:
     """Approval of a product whose first control is dated after the fitted window.
 

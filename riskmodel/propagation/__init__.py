@@ -15,11 +15,10 @@ This package never imports PyMC or ArviZ.
 
 from __future__ import annotations
 
+from riskmodel.config.scenario import ALLOCATIONS, Allocation
 from riskmodel.propagation.engine import (
-    ALLOCATIONS,
     DEFAULT_BLOCK_SIZE,
     DEFAULT_CHUNK_SIZE,
-    Allocation,
     PropagationWarning,
     parse_allocation,
     propagate,

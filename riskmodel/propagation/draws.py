@@ -126,7 +126,7 @@ def draw_block(
 
     china = np.empty((R, n), dtype=f32)
     for r, dist in enumerate(params.china_share):
-        china[r] = dist.draw(rng, n)
+        china[r] = dist.sample(rng, n, dtype=np.float32)
     np.maximum(china, f32(1e-6), out=china)
 
     if params.share_concentration is None:
@@ -142,10 +142,10 @@ def draw_block(
 
     growth = np.empty((I, n), dtype=f32)
     for i, dist in enumerate(params.growth):
-        growth[i] = dist.draw(rng, n)
+        growth[i] = dist.sample(rng, n, dtype=np.float32)
     np.maximum(growth, f32(GROWTH_FLOOR), out=growth)
 
-    substitution = params.substitution.draw(rng, n)
+    substitution = params.substitution.sample(rng, n, dtype=np.float32)
 
     z_common = rng.standard_normal(n, dtype=f32)
     z = rng.standard_normal((R, I, n), dtype=f32)
@@ -156,14 +156,14 @@ def draw_block(
         if dist.is_fixed:
             cover[:, i] = f32(dist["value"])
         else:
-            cover[:, i] = f32(dist["median"]) * np.exp(f32(dist["sigma"]) * z[:, i])
+            cover[:, i] = np.exp(f32(dist["mu"]) + f32(dist["sigma"]) * z[:, i])
 
-    restock = params.restock_multiple.draw(rng, n)
+    restock = params.restock_multiple.sample(rng, n, dtype=np.float32)
 
     content = np.full((I, n), np.nan, dtype=f32)
     for i, dist in enumerate(params.content_kg):
         if dist is not None:
-            content[i] = dist.draw(rng, n)
+            content[i] = dist.sample(rng, n, dtype=np.float32)
 
     J = len(params.projects)
     capacity = np.empty((J, n), dtype=f32)
@@ -171,10 +171,10 @@ def draw_block(
     ramp = np.empty((J, n), dtype=f32)
     util = np.empty((J, n), dtype=f32)
     for j, proj in enumerate(params.projects):
-        capacity[j] = proj.capacity_tpy.draw(rng, n)
-        delay[j] = proj.delay_months.draw(rng, n)
-        ramp[j] = proj.ramp_months.draw(rng, n)
-        util[j] = proj.utilisation.draw(rng, n)
+        capacity[j] = proj.capacity_tpy.sample(rng, n, dtype=np.float32)
+        delay[j] = proj.delay_months.sample(rng, n, dtype=np.float32)
+        ramp[j] = proj.ramp_months.sample(rng, n, dtype=np.float32)
+        util[j] = proj.utilisation.sample(rng, n, dtype=np.float32)
     np.maximum(ramp, f32(1e-3), out=ramp)
 
     return ParameterDraws(

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,9 @@ import numpy as np
 import xarray as xr
 
 from riskmodel import __version__
-from riskmodel.exceptions import RiskModelWarning, ScenarioError
+from riskmodel.config.scenario import Allocation
+from riskmodel.config.scenario import parse_allocation as read_allocation
+from riskmodel.exceptions import RiskModelWarning
 from riskmodel.propagation import kernels
 from riskmodel.propagation.draws import WEEKS_PER_MONTH, ParameterDraws, concat_draws, draw_block
 from riskmodel.propagation.io import validate_paths
@@ -63,17 +65,14 @@ from riskmodel.propagation.regions import map_destinations
 from riskmodel.propagation.stats import finalize
 
 __all__ = [
-    "ALLOCATIONS",
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_CHUNK_SIZE",
-    "Allocation",
     "parse_allocation",
     "propagate",
 ]
 
 log = logging.getLogger(__name__)
 
-ALLOCATIONS = ("proportional", "priority", "end_use")
 #: Paths per block of randomness (part of the reproducibility key, with the seed).
 DEFAULT_BLOCK_SIZE = 4096
 #: Paths per chunk: bounds memory (~30 KB per path with 6 regions, 11 industries and
@@ -94,50 +93,15 @@ class PropagationWarning(RiskModelWarning):
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Allocation:
-    """How a region's scarce supply is shared across its industries.
-
-    Parameters
-    ----------
-    rule : {"proportional", "priority", "end_use"}
-        See :mod:`riskmodel.propagation.kernels`.
-    priority : tuple of str
-        For ``priority``: industries served first, in order.
-    denied_end_uses : tuple of str
-        For ``end_use``: industries China supplies no magnets to.
-    """
-
-    rule: str = "proportional"
-    priority: tuple[str, ...] = ()
-    denied_end_uses: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scenario ``propagation:`` block this allocation comes from."""
-        out: dict[str, Any] = {"allocation": self.rule}
-        if self.rule == "priority":
-            out["priority"] = list(self.priority)
-        if self.rule == "end_use":
-            out["denied_end_uses"] = list(self.denied_end_uses)
-        return out
-
-    def kernel_args(self, industries: Sequence[str]) -> dict[str, Any]:
-        """``mode``, ``eligible`` and ``order`` for the kernel."""
-        index = {name: k for k, name in enumerate(industries)}
-        eligible = np.array([name not in self.denied_end_uses for name in industries])
-        order = np.array([index[name] for name in self.priority], dtype=np.int64)
-        return {"mode": kernels.MODES[self.rule], "eligible": eligible, "order": order}
-
-
 def parse_allocation(scenario: Any, industries: Sequence[str]) -> Allocation:
-    """Read the allocation rule from a scenario.
+    """Return a scenario's allocation rule, checked against the industries modelled.
 
     Parameters
     ----------
-    scenario : mapping, object with a ``propagation`` attribute, or None
-        The scenario's ``propagation:`` block (``{"allocation": ..., "priority":
-        [...], "denied_end_uses": [...]}``), or a whole scenario mapping holding
-        one, or a loaded scenario object. ``None`` (or no block) means
+    scenario : Scenario, Allocation, mapping or None
+        A loaded scenario, its allocation, its ``propagation:`` block (or a whole
+        scenario mapping holding one, read by
+        :func:`riskmodel.config.scenario.parse_allocation`); ``None`` means
         ``proportional``.
     industries : sequence of str
         Industries known to the parameters.
@@ -151,54 +115,15 @@ def parse_allocation(scenario: Any, industries: Sequence[str]) -> Allocation:
     ScenarioError
         Listing every problem (unknown rule, unknown industry, missing list, ...).
     """
-    block: Any = scenario
-    if block is not None and not isinstance(block, Mapping) and hasattr(block, "propagation"):
-        block = block.propagation
-    if isinstance(block, Mapping) and "propagation" in block:
-        block = block["propagation"]
-    if block is None:
-        return Allocation()
-    problems: list[str] = []
-    if not isinstance(block, Mapping):
-        raise ScenarioError("scenario", [f"propagation: must be a mapping, got {block!r}"])
-    allowed = ("allocation", "priority", "denied_end_uses")
-    for key in block:
-        if key not in allowed:
-            problems.append(f"propagation: unknown key '{key}' (allowed: {', '.join(allowed)})")
-    rule = block.get("allocation", "proportional")
-    if rule not in ALLOCATIONS:
-        problems.append(
-            f"propagation.allocation: unknown rule {rule!r}; allowed: {', '.join(ALLOCATIONS)}"
-        )
-    lists: dict[str, tuple[str, ...]] = {}
-    for key, needed_by in (("priority", "priority"), ("denied_end_uses", "end_use")):
-        value = block.get(key)
-        if value is None:
-            if rule == needed_by:
-                problems.append(
-                    f"propagation: allocation {needed_by} needs '{key}' (a list of industries)"
-                )
-            lists[key] = ()
-            continue
-        if rule != needed_by:
-            problems.append(f"propagation.{key}: only used with allocation: {needed_by}")
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            problems.append(f"propagation.{key}: must be a list of industry names")
-            lists[key] = ()
-            continue
-        unknown = [v for v in value if v not in industries]
-        if unknown:
-            problems.append(
-                f"propagation.{key}: unknown industries {unknown}; known: {', '.join(industries)}"
-            )
-        if len(set(value)) != len(value):
-            problems.append(f"propagation.{key}: lists an industry twice")
-        lists[key] = tuple(value)
-    if problems:
-        raise ScenarioError("scenario", problems)
-    return Allocation(str(rule), lists["priority"], lists["denied_end_uses"])
+    return read_allocation(scenario, industries=industries, where="scenario")
+
+
+def _kernel_allocation(allocation: Allocation, industries: Sequence[str]) -> dict[str, Any]:
+    """``mode``, ``eligible`` and ``order`` of an allocation, for the kernel."""
+    index = {name: k for k, name in enumerate(industries)}
+    eligible = np.array([name not in allocation.denied_end_uses for name in industries])
+    order = np.array([index[name] for name in allocation.priority], dtype=np.int64)
+    return {"mode": kernels.MODES[allocation.rule], "eligible": eligible, "order": order}
 
 
 # --------------------------------------------------------------------------------------
@@ -594,7 +519,7 @@ def propagate(
         month_index=np.array([_month_number(m) for m in months], dtype=np.int64),
         project_region=np.array([region_index[p.region] for p in params.projects], dtype=np.int64),
         project_start=np.array([_month_number(p.start) for p in params.projects], dtype=np.int64),
-        allocation=allocation.kernel_args(params.industries),
+        allocation=_kernel_allocation(allocation, params.industries),
         resample=resample,
         backend=backend,
         parallel=(scheduler is None) if parallel is None else bool(parallel),

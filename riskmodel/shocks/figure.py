@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.atomic import atomic_write
-from riskmodel.config.scenario import DistSpec, control_multiplier, load_learned_shape
+from riskmodel.config.dists import Dist
+from riskmodel.config.scenario import control_multiplier, load_learned_shape
 
 __all__ = ["shock_figure", "short_label"]
 
@@ -40,7 +41,7 @@ _PANELS = (
 
 
 def _shape_band(
-    specs: dict[str, DistSpec], months: np.ndarray, n: int = 4000, seed: int = 0
+    specs: dict[str, Dist], months: np.ndarray, n: int = 4000, seed: int = 0
 ) -> np.ndarray:
     gen = np.random.default_rng(seed)
     p = {k: specs[k].sample(gen, n) for k in specs}

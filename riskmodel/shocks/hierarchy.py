@@ -51,7 +51,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from riskmodel.config.scenario import DistSpec, control_multiplier
+from riskmodel.config.dists import Dist
+from riskmodel.config.scenario import control_multiplier
 from riskmodel.shocks.measure import APPROVAL_FLOOR, ShockWindow
 
 __all__ = [
@@ -450,7 +451,7 @@ def _beta_fit(x: np.ndarray) -> tuple[float, float]:
 
 def predictive_distspecs(
     draws: dict[str, np.ndarray], *, episodes: Sequence[str], sources: Sequence[str]
-) -> tuple[dict[str, DistSpec], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, Dist], dict[str, dict[str, float]]]:
     """One distribution per shape parameter, fitted to a new episode's predictive draws.
 
     ``depth`` and ``long_run``: Beta (maximum likelihood); ``months_to_low``: Gamma
@@ -469,50 +470,62 @@ def predictive_distspecs(
 
     Returns
     -------
-    specs : dict of str to DistSpec
+    specs : dict of str to Dist
     check : dict of str to dict
         Per parameter, the 5/50/95% quantiles of the draws and of the fitted distribution.
     """
     names = ", ".join(episodes)
-    specs: dict[str, DistSpec] = {}
+    specs: dict[str, Dist] = {}
     source = " | ".join(dict.fromkeys(sources))
     a, b = _beta_fit(draws["depth"])
-    specs["depth"] = DistSpec(
+    specs["depth"] = Dist.of(
         "Beta",
-        {"alpha": round(a, 4), "beta": round(b, 4)},
-        f"Posterior predictive of a new episode's low (multiplier at the bottom) from a "
-        f"hierarchical fit to {len(episodes)} past episodes ({names}); Beta fitted to it",
-        source,
+        alpha=round(a, 4),
+        beta=round(b, 4),
+        reason=(
+            f"Posterior predictive of a new episode's low (multiplier at the bottom) from a "
+            f"hierarchical fit to {len(episodes)} past episodes ({names}); Beta fitted to it"
+        ),
+        source=source,
     )
     x = np.maximum(draws["months_to_low"], 1e-3)
     shape, _, scale = stats.gamma.fit(x, floc=0.0)
-    specs["months_to_low"] = DistSpec(
+    specs["months_to_low"] = Dist.of(
         "Gamma",
-        {"alpha": round(float(shape), 4), "beta": round(1.0 / float(scale), 4)},
-        f"Posterior predictive of months from the effect month to the low, pooled over "
-        f"{len(episodes)} episodes ({names}); Gamma fitted to it (beta is the rate)",
-        source,
+        alpha=round(float(shape), 4),
+        beta=round(1.0 / float(scale), 4),
+        reason=(
+            f"Posterior predictive of months from the effect month to the low, pooled over "
+            f"{len(episodes)} episodes ({names}); Gamma fitted to it (beta is the rate)"
+        ),
+        source=source,
     )
     lh = np.log(draws["recovery_half_life_months"])
-    specs["recovery_half_life_months"] = DistSpec(
+    specs["recovery_half_life_months"] = Dist.of(
         "LogNormal",
-        {"mu": round(float(lh.mean()), 4), "sigma": round(float(lh.std(ddof=1)), 4)},
-        f"Posterior predictive of the recovery half-life (months), pooled over "
-        f"{len(episodes)} episodes ({names}); normal on the log scale",
-        source,
+        mu=round(float(lh.mean()), 4),
+        sigma=round(float(lh.std(ddof=1)), 4),
+        reason=(
+            f"Posterior predictive of the recovery half-life (months), pooled over "
+            f"{len(episodes)} episodes ({names}); normal on the log scale"
+        ),
+        source=source,
     )
     a, b = _beta_fit(draws["long_run"])
-    specs["long_run"] = DistSpec(
+    specs["long_run"] = Dist.of(
         "Beta",
-        {"alpha": round(a, 4), "beta": round(b, 4)},
-        f"Posterior predictive of the share of pre-control flow regained, pooled over "
-        f"{len(episodes)} episodes ({names}); Beta fitted to it",
-        source,
+        alpha=round(a, 4),
+        beta=round(b, 4),
+        reason=(
+            f"Posterior predictive of the share of pre-control flow regained, pooled over "
+            f"{len(episodes)} episodes ({names}); Beta fitted to it"
+        ),
+        source=source,
     )
     check: dict[str, dict[str, float]] = {}
     for p in PARAMETERS:
         dq = np.quantile(draws[p], [0.05, 0.5, 0.95])
-        fq = specs[p]._scipy().ppf([0.05, 0.5, 0.95])
+        fq = [specs[p].quantile(q) for q in (0.05, 0.5, 0.95)]
         check[p] = {
             "draws_q05": round(float(dq[0]), 4),
             "draws_q50": round(float(dq[1]), 4),

@@ -26,8 +26,10 @@ import yaml
 
 from riskmodel import __version__
 from riskmodel.atomic import atomic_write
-from riskmodel.config.scenario import DistSpec, learned_shape_path, load_learned_shape
-from riskmodel.exceptions import RiskModelError
+from riskmodel.config.dists import Dist
+from riskmodel.config.scenario import learned_shape_path, load_learned_shape
+from riskmodel.config.yamlio import plain, read_yaml
+from riskmodel.exceptions import RiskModelError, ScenarioError
 from riskmodel.shocks.episodes import Episode, PathLike, find_episodes
 from riskmodel.shocks.hierarchy import (
     PARAMETERS,
@@ -80,7 +82,7 @@ class LearnedShape:
         The pooled windows.
     posterior : ShapePosterior
         The across-episode posterior (all pooled episodes).
-    specs : dict of str to DistSpec
+    specs : dict of str to Dist
         The four learned distributions.
     check : dict
         Quantiles of the predictive draws against those of the fitted distributions.
@@ -96,7 +98,7 @@ class LearnedShape:
     fits: dict[str, EpisodeFit]
     data: PooledData
     posterior: ShapePosterior
-    specs: dict[str, DistSpec]
+    specs: dict[str, Dist]
     check: dict[str, dict[str, float]]
     loo: LooResult | None
     out_of_pool: pd.DataFrame
@@ -402,7 +404,7 @@ def read_shock_shape(path: str | Path | None = None) -> dict[str, Any]:
     """
     file = Path(path) if path is not None else learned_shape_path()
     load_learned_shape(file)
-    doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    doc = plain(read_yaml(file, error=ScenarioError))
     if not isinstance(doc, dict) or doc.get("model") != MODEL_NAME:
         raise RiskModelError(f"{file}: not a learned shock shape (model: {MODEL_NAME})")
     return doc

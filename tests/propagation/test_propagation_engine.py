@@ -171,7 +171,7 @@ def test_parse_allocation_errors_listed_together():
     assert "unknown industries ['autos']" in msg and "unknown key 'extra'" in msg
     with pytest.raises(ScenarioError, match="needs 'denied_end_uses'"):
         parse_allocation({"allocation": "end_use"}, industries)
-    with pytest.raises(ScenarioError, match="unknown rule"):
+    with pytest.raises(ScenarioError, match="unknown allocation 'lottery'"):
         parse_allocation({"allocation": "lottery"}, industries)
 
 

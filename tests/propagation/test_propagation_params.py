@@ -36,7 +36,8 @@ def test_bundled_params_load_and_are_documented(bundled_params):
     centers = {(r["block"], r["key"]): r["center"] for r in rows}
     assert centers[("china_share", "US")] == pytest.approx(0.78, abs=0.01)
     assert centers[("china_share", "EU")] == pytest.approx(0.88, abs=0.01)
-    assert centers[("inventory_cover_weeks", "defense")] == 26.0
+    # LogNormal(mu, sigma) with mu = ln(26) written to 6 decimals
+    assert centers[("inventory_cover_weeks", "defense")] == pytest.approx(26.0, rel=1e-5)
     assert p.units[INDUSTRIES.index("wind")] == "MW"
     assert len(p.digest) == 64
 
@@ -72,26 +73,27 @@ def test_all_problems_reported_together(raw_copy, tmp_path):
     problems = err.value.problems
     text = " | ".join(problems)
     for needle in (
-        "china_share.US: Normal is not allowed",
-        "china_share.EU: Beta alpha and beta must be > 0",
+        "china_share.US.dist: Normal is not allowed here",
+        "china_share.EU.alpha: must lie in (0, inf], got -1",
         "demand_growth: missing entry for 'wind'",
         "inventory_cover_weeks.defense: needs a 'source' or 'judgement: true'",
         "shares sum to",
-        "unknown key 'defence' (did you mean 'defense'?)",
+        "tilt.US.defence: unknown key 'defence' (did you mean 'defense'?)",
         "destination 'Japan' is already in region 'Japan'",
-        "'start' must be a month YYYY-MM",
+        "new_capacity[0].start: must be a month YYYY-MM, got '2025/10'",
         "unknown region 'USA'",
         "magnet content given but the industry has no unit",
         "unknown key 'colour'",
     ):
         assert needle in text, needle
     assert str(path) in str(err.value)
+    assert all(p.startswith("line ") for p in problems if "missing entry" not in p)
 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("regions: [unclosed\n")
-    with pytest.raises(PriorsError, match="YAML syntax error at line"):
+    with pytest.raises(PriorsError, match=r"line \d+, column \d+: YAML syntax error"):
         load_params(bad)
     with pytest.raises(PriorsError, match="file not found"):
         load_params(tmp_path / "missing.yaml")

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from riskmodel.config import control_multiplier, load_scenario
-from riskmodel.config.scenario import DistSpec, load_learned_shape
+from riskmodel.config.dists import Dist
+from riskmodel.config.scenario import load_learned_shape
 from riskmodel.exceptions import RiskModelWarning
 from riskmodel.forecast import forecast_paths
 from riskmodel.pipeline import load_inputs
@@ -56,10 +57,10 @@ def test_control_dated_after_the_data_collapses_exports():
 
 def test_the_path_is_control_multiplier_of_the_given_shape():
     fixed = {
-        "depth": DistSpec("Fixed", {"value": 0.2}, "r"),
-        "months_to_low": DistSpec("Fixed", {"value": 1.0}, "r"),
-        "recovery_half_life_months": DistSpec("Fixed", {"value": 2.0}, "r"),
-        "long_run": DistSpec("Fixed", {"value": 0.9}, "r"),
+        "depth": Dist.fixed(0.2, "r"),
+        "months_to_low": Dist.fixed(1.0, "r"),
+        "recovery_half_life_months": Dist.fixed(2.0, "r"),
+        "long_run": Dist.fixed(0.9, "r"),
     }
     ds = _paths("2023-08", horizon=6, n_paths=10, new_control_shape=fixed)
     expected = control_multiplier(np.arange(6), 0.2, 1.0, 2.0, 0.9)

@@ -39,7 +39,7 @@ def test_explicit_distributions_override_the_learned_ones():
     )
     regime = parse_scenario(text).regimes[1]
     learned = load_learned_shape()
-    assert regime.params["long_run"].params == {"alpha": 5.0, "beta": 2.0}
+    assert regime.params["long_run"].kwargs == {"alpha": 5.0, "beta": 2.0}
     for key in ("depth", "months_to_low", "recovery_half_life_months"):
         assert regime.params[key] == learned[key]
 
