@@ -160,21 +160,10 @@ def _model_predictive(model, draw: xr.Dataset, n_knots: int, n: int) -> dict[str
         random_seed=11,
     )
     values = {rv.name: draw[rv.name].values for rv in free}
+    # the model's own innovations for the horizon (those of the fitted months are kept)
+    names = ["level_innovation", "share_innovation", "regime_mean_raw", "approval_innovation"]
     fresh = dict(
-        zip(
-            ["level_innovation", "share_innovation", "regime_mean_raw", "approval_innovation"],
-            pm.draw(
-                [
-                    model["level_innovation"],
-                    model["share_innovation"],
-                    model["regime_mean_raw"],
-                    model["approval_innovation"],
-                ],
-                draws=n,
-                random_seed=12,
-            ),
-            strict=True,
-        )
+        zip(names, pm.draw([model[k] for k in names], draws=n, random_seed=12), strict=True)
     )
     t_ctrl = FITTED - CONTROL_STARTS[0]
     n_dest, n_months = len(DESTINATIONS), FITTED + HORIZON
