@@ -90,6 +90,7 @@ def make_posterior(
         "month": [str(m) for m in months],
         "month_of_year": np.arange(1, 13),
         "regime": ["r0", "r1"],
+        "other_destination": list(destinations[1:]),
     }
     data = {
         "log_demand": (("chain", "draw", "destination", "month"), log_demand),
@@ -102,6 +103,11 @@ def make_posterior(
         "demand_drift": (("chain", "draw"), np.full(shape, 0.005)),
         "demand_level_sigma": (("chain", "draw"), np.full(shape, 0.03)),
         "destination_share_sigma": (("chain", "draw"), np.full(shape, 0.05)),
+        # flat share walks (knots every 6 months, as in the bundled priors)
+        "share_innovation": (
+            ("chain", "draw", "other_destination", "knot"),
+            np.zeros((*shape, n_d - 1, (n_t - 1) // 6 + 2)),
+        ),
         "obs_sigma": (("chain", "draw"), np.full(shape, 0.1)),
     }
     if controlled:

@@ -1,17 +1,18 @@
 """Posterior predictive export paths under a scenario.
 
 Each path is one posterior draw carried forward month by month, jointly across
-destinations and months (propagation needs whole paths, not marginal intervals):
+destinations and months (propagation needs whole paths, not marginal intervals), by
+the export model's own equations (:func:`continue_model`; a test checks them draw by
+draw against the PyMC model's deterministics):
 
-- counterfactual demand: the deseasonalised level of the last fitted month moves on
-  as the fitted random walk with drift (common to all destinations) plus each
-  destination's share drift (the fitted knot random walk, spread evenly over months),
-  plus the fitted seasonality;
+- counterfactual demand: the common random walk with drift, each destination's share
+  knot walk and the seasonality carry on from the last fitted month;
 - approval: the logit AR(1) of the last fitted regime carries on (``current``), and
   the scenario's regimes transform it (``new_control`` multiplies it by a collapse
   and recovery shape, ``lifted`` sets it to 1, ``set`` to a drawn level); a regime
   that policy events date after the last data month (a point-in-time run) enters as
-  a new regime whose mean is drawn from the fitted distribution of regime means;
+  a new regime whose mean is drawn from the fitted distribution of regime means
+  (or, in a window without control, follows the learned shock shape);
 - customs noise: the fitted Student-t observation error on the log scale, so paths
   look like customs figures, not like the latent flow.
 
@@ -22,9 +23,8 @@ and seed give the same paths.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ from riskmodel.config.scenario import (
     load_learned_shape,
 )
 from riskmodel.exceptions import RiskModelWarning
+from riskmodel.models.export_model import knot_weights
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -109,43 +110,27 @@ def forecast_paths(
     future = pd.period_range(last + 1, periods=horizon, freq="M")
     n_dest = len(destinations)
 
-    log_demand = _draws(posterior, "log_demand")  # (S, D, T)
-    n_samples = log_demand.shape[0]
+    n_samples = posterior.sizes["chain"] * posterior.sizes["draw"]
     pick = gen.choice(n_samples, size=n_paths, replace=n_paths > n_samples)
-
-    def take(name: str) -> np.ndarray:
-        return _draws(posterior, name)[pick]
-
-    season = take("season")  # (P, 12)
-    last_moy = last.month - 1
-    level = log_demand[pick, :, -1] - season[:, [last_moy]]  # (P, D)
-    drift = take("demand_drift")[:, None]
-    sigma_level = take("demand_level_sigma")[:, None]
-    steps = drift + sigma_level * gen.standard_normal((n_paths, horizon))
-    common = np.cumsum(steps, axis=1)  # (P, H)
-    share = np.zeros((n_paths, n_dest, horizon))
-    if n_dest > 1 and "destination_share_sigma" in posterior:
-        sigma_share = take("destination_share_sigma")[:, None, None] / np.sqrt(share_knot_months)
-        share[:, 1:, :] = np.cumsum(
-            sigma_share * gen.standard_normal((n_paths, n_dest - 1, horizon)), axis=2
-        )
-    moy = np.array([m.month - 1 for m in future])
-    log_mu = level[:, :, None] + common[:, None, :] + share + season[:, moy][:, None, :]
-
-    approval_base = _current_regime_approval(
+    log_mu, logit = continue_model(
         posterior,
-        take,
-        gen,
-        n_paths,
-        n_dest,
-        horizon,
-        future,
-        future_regime_starts,
-        new_control_shape,
+        pick,
+        lambda _name, shape: gen.standard_normal(shape),
+        horizon=horizon,
+        share_knot_months=share_knot_months,
+        future_regime_starts=future_regime_starts,
     )
+    if logit is not None:
+        approval_base = 1.0 / (1.0 + np.exp(-logit))
+    elif future_regime_starts:
+        approval_base = _new_control_approval(
+            min(future_regime_starts), gen, n_paths, n_dest, future, new_control_shape
+        )
+    else:
+        approval_base = np.ones((n_paths, n_dest, horizon))
     approval = _apply_scenario(scenario, approval_base, future, destinations, gen)
 
-    sigma_obs = take("obs_sigma")[:, None, None]
+    sigma_obs = _draws(posterior, "obs_sigma")[pick][:, None, None]
     noise = sigma_obs * gen.standard_t(student_t_nu, size=(n_paths, n_dest, horizon))
     exports = np.exp(log_mu + np.log(np.maximum(approval, 1e-12)) + noise)
     counterfactual = np.exp(log_mu)
@@ -177,44 +162,99 @@ def forecast_paths(
     )
 
 
-def _current_regime_approval(
+def continue_model(
     posterior: xr.Dataset,
-    take: Any,
-    gen: np.random.Generator,
-    n_paths: int,
-    n_dest: int,
+    pick: np.ndarray,
+    standard_normal: Callable[[str, tuple[int, ...]], np.ndarray],
+    *,
     horizon: int,
-    future: pd.PeriodIndex,
-    future_regime_starts: list[pd.Period] | None,
-    new_control_shape: Mapping[str, Dist] | None = None,
-) -> np.ndarray:
-    """Approval rate if the last fitted regime (and any dated future regime) holds."""
+    share_knot_months: int,
+    future_regime_starts: list[pd.Period] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Carry the export model's equations on past the last fitted month.
+
+    The equations of :func:`~riskmodel.models.export_model.build_model` (share knots
+    interpolated by its :func:`~riskmodel.models.export_model.knot_weights`), continued
+    from each picked draw's state at the last fitted month.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        The ``posterior`` group of a fit.
+    pick : numpy.ndarray
+        The stacked (chain, draw) sample each path continues.
+    standard_normal : callable
+        ``standard_normal(name, shape)``: the model's innovations of the future months,
+        ``"share"`` (path, other destination, new knot), ``"level"`` (path, month),
+        ``"regime"`` (path, future regime) and ``"approval"`` (path, destination, month).
+    horizon, share_knot_months : int
+        Months to continue; the knot spacing the posterior was fitted with.
+    future_regime_starts : list of pandas.Period, optional
+        Regimes dated after the last fitted month (each with a fresh regime mean).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Log counterfactual demand and approval logit, each (path, destination, month);
+        the logit is None when no control was in force in the fitted window.
+
+    Raises
+    ------
+    ValueError
+        If the posterior's share knots do not fit ``share_knot_months``.
+    """
+
+    def take(name: str) -> np.ndarray:
+        return _draws(posterior, name)[pick]
+
+    n_paths = len(pick)
+    months = pd.PeriodIndex([str(m) for m in posterior["month"].values], freq="M")
+    n_dest, n_fitted = len(posterior["destination"]), len(months)
+    future = pd.period_range(months[-1] + 1, periods=horizon, freq="M")
+    season = take("season")  # (P, 12)
+    # Share of each destination at the last fitted month and after it (0 for World).
+    share = np.zeros((n_paths, n_dest, horizon + 1))
+    if n_dest > 1:
+        weights = knot_weights(n_fitted + horizon, share_knot_months)[n_fitted - 1 :]
+        knots = take("share_innovation")  # (P, D-1, K)
+        if knots.shape[2] != knot_weights(n_fitted, share_knot_months).shape[1]:
+            raise ValueError(
+                f"the posterior has {knots.shape[2]} share knots, which does not fit "
+                f"{n_fitted} months with knots every {share_knot_months} months"
+            )
+        new = standard_normal("share", (n_paths, n_dest - 1, weights.shape[1] - knots.shape[2]))
+        sigma_share = take("destination_share_sigma")[:, None, None]
+        walk = np.cumsum(sigma_share * np.concatenate([knots, new], axis=2), axis=2)
+        share[:, 1:, :] = walk @ weights.T
+    last_moy = months[-1].month - 1
+    level = take("log_demand")[:, :, -1] - season[:, [last_moy]] - share[:, :, 0]  # (P, D)
+    eps_level = standard_normal("level", (n_paths, horizon))
+    common = np.cumsum(
+        take("demand_drift")[:, None] + take("demand_level_sigma")[:, None] * eps_level, axis=1
+    )
+    moy = np.array([m.month - 1 for m in future])
+    log_mu = level[:, :, None] + common[:, None, :] + share[:, :, 1:] + season[:, moy][:, None, :]
     if "regime_mean" not in posterior:
-        if not future_regime_starts:
-            return np.ones((n_paths, n_dest, horizon))
-        return _new_control_approval(
-            min(future_regime_starts), gen, n_paths, n_dest, future, new_control_shape
-        )
+        return log_mu, None
+
+    target = np.repeat(take("regime_mean")[:, [-1]], horizon, axis=1)  # (P, H)
+    starts = sorted(future_regime_starts or [])
+    eps_regime = standard_normal("regime", (n_paths, len(starts)))
+    fresh = take("regime_mean_mu")[:, None] + take("regime_mean_sigma")[:, None] * eps_regime
+    for i, start in enumerate(starts):
+        h0 = (start - future[0]).n
+        if 0 <= h0 < horizon:
+            target[:, h0:] = fresh[:, [i]]
     x = take("approval_logit")[:, :, -1]  # (P, D)
-    regime_mean = take("regime_mean")[:, -1]  # (P,)
     delta = take("destination_offset")  # (P, D)
     rho = take("approval_persistence")[:, None]
     sigma_a = take("approval_sigma")[:, None]
-    target = np.repeat(regime_mean[:, None], horizon, axis=1)  # (P, H)
-    if future_regime_starts:
-        mu_m = take("regime_mean_mu")
-        sigma_m = take("regime_mean_sigma")
-        for start in sorted(future_regime_starts):
-            h0 = (start - future[0]).n
-            if 0 <= h0 < horizon:
-                fresh = mu_m + sigma_m * gen.standard_normal(n_paths)
-                target[:, h0:] = fresh[:, None]
-    eps = gen.standard_normal((n_paths, n_dest, horizon))
-    out = np.empty((n_paths, n_dest, horizon))
+    eps = standard_normal("approval", (n_paths, n_dest, horizon))
+    logit = np.empty((n_paths, n_dest, horizon))
     for h in range(horizon):
         x = rho * x + (1 - rho) * (target[:, [h]] + delta) + sigma_a * eps[:, :, h]
-        out[:, :, h] = 1.0 / (1.0 + np.exp(-x))
-    return out
+        logit[:, :, h] = x
+    return log_mu, logit
 
 
 def _new_control_approval(

@@ -77,8 +77,12 @@ def load_model_priors(path: str | None = None) -> PriorSet:
     return load_priors(file, model=MODEL_TYPE, required=REQUIRED_PRIORS, settings=REQUIRED_SETTINGS)
 
 
-def _knot_weights(n_months: int, spacing: int) -> np.ndarray:
-    """Linear interpolation weights from knots every ``spacing`` months to months."""
+def knot_weights(n_months: int, spacing: int) -> np.ndarray:
+    """Linear interpolation weights (month x knot) from knots every ``spacing`` months.
+
+    Knot ``k`` sits at month ``k * spacing``; a longer window only appends rows and
+    columns, so the forecast continues the walk with the weights of a longer window.
+    """
     n_knots = (n_months - 1) // spacing + 2
     weights = np.zeros((n_months, n_knots))
     for t in range(n_months):
@@ -131,7 +135,7 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
     schedule = inputs.regimes
     t0 = schedule.control_start
     spacing = int(priors.setting("share_knot_months"))
-    weights = _knot_weights(n_months, spacing)
+    weights = knot_weights(n_months, spacing)
     month_of_year = np.array([m.month - 1 for m in inputs.months])
     loc = inputs.log_location()
 
