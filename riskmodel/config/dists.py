@@ -297,9 +297,12 @@ def parse_dist(
         return None
     n_before = len(problems)
     family = raw.get("dist")
+    if family is not None and not isinstance(family, str):
+        problems.add(f"{path}.dist", f"must be a distribution name, got {clip(family)}")
+        family = ""
     if family is None:
         problems.add(path, f"missing 'dist' (one of {', '.join(allowed)})")
-    elif family not in FAMILIES:
+    elif family and family not in FAMILIES:
         problems.add(
             f"{path}.dist",
             f"unknown distribution {clip(family)}{suggest(str(family), allowed)}; "
