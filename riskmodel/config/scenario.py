@@ -651,16 +651,16 @@ def parse_scenario(
 
 
 def parse_allocation(
-    block: Any, *, industries: Sequence[str] | None = None, where: str | Path = "<propagation>"
+    block: Any, industries: Sequence[str] | None = None, *, where: str | Path = "scenario"
 ) -> Allocation:
     """Validate a scenario's ``propagation:`` block (or a whole scenario mapping).
 
     Parameters
     ----------
-    block : mapping or None
-        ``{"allocation": ..., "priority": [...], "denied_end_uses": [...]}``, a
-        whole scenario mapping holding one under ``propagation``, or ``None``
-        (proportional).
+    block : Scenario, Allocation, mapping or None
+        A scenario, its allocation, its ``propagation:`` block (``{"allocation":
+        ..., "priority": [...], "denied_end_uses": [...]}``) or a whole scenario
+        mapping holding one; ``None`` means ``proportional``.
     industries : sequence of str, optional
         The industries modelled: names in the lists must be among them.
     where : str or pathlib.Path

@@ -15,12 +15,11 @@ This package never imports PyMC or ArviZ.
 
 from __future__ import annotations
 
-from riskmodel.config.scenario import ALLOCATIONS, Allocation
+from riskmodel.config.scenario import ALLOCATIONS, Allocation, parse_allocation
 from riskmodel.propagation.engine import (
     DEFAULT_BLOCK_SIZE,
     DEFAULT_CHUNK_SIZE,
     PropagationWarning,
-    parse_allocation,
     propagate,
 )
 from riskmodel.propagation.io import (

@@ -54,8 +54,7 @@ import numpy as np
 import xarray as xr
 
 from riskmodel import __version__
-from riskmodel.config.scenario import Allocation
-from riskmodel.config.scenario import parse_allocation as read_allocation
+from riskmodel.config.scenario import Allocation, parse_allocation
 from riskmodel.exceptions import RiskModelWarning
 from riskmodel.propagation import kernels
 from riskmodel.propagation.draws import WEEKS_PER_MONTH, ParameterDraws, concat_draws, draw_block
@@ -67,7 +66,6 @@ from riskmodel.propagation.stats import finalize
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_CHUNK_SIZE",
-    "parse_allocation",
     "propagate",
 ]
 
@@ -89,33 +87,8 @@ class PropagationWarning(RiskModelWarning):
 
 
 # --------------------------------------------------------------------------------------
-# Allocation rule from the scenario
+# Allocation rule for the kernel
 # --------------------------------------------------------------------------------------
-
-
-def parse_allocation(scenario: Any, industries: Sequence[str]) -> Allocation:
-    """Return a scenario's allocation rule, checked against the industries modelled.
-
-    Parameters
-    ----------
-    scenario : Scenario, Allocation, mapping or None
-        A loaded scenario, its allocation, its ``propagation:`` block (or a whole
-        scenario mapping holding one, read by
-        :func:`riskmodel.config.scenario.parse_allocation`); ``None`` means
-        ``proportional``.
-    industries : sequence of str
-        Industries known to the parameters.
-
-    Returns
-    -------
-    Allocation
-
-    Raises
-    ------
-    ScenarioError
-        Listing every problem (unknown rule, unknown industry, missing list, ...).
-    """
-    return read_allocation(scenario, industries=industries, where="scenario")
 
 
 def _kernel_allocation(allocation: Allocation, industries: Sequence[str]) -> dict[str, Any]:
