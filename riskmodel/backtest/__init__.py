@@ -11,6 +11,7 @@
 See ``docs/backtest.md``.
 """
 
+from riskmodel.backtest.calibration import diebold_mariano, pit_histogram
 from riskmodel.backtest.engine import (
     DEFAULT_HORIZON,
     DEFAULT_ORIGINS,
@@ -53,9 +54,11 @@ __all__ = [
     "OriginTask",
     "Target",
     "crps_sample",
+    "diebold_mariano",
     "interval_score",
     "observed_targets",
     "origin_seed",
+    "pit_histogram",
     "run_backtest",
     "run_origin",
     "score_samples",

@@ -42,6 +42,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from riskmodel.backtest.calibration import PIT_BINS, best_baseline, diebold_mariano, pit_histogram
 from riskmodel.backtest.parallel import map_tasks
 from riskmodel.backtest.scoring import score_samples
 from riskmodel.backtest.summary import (
@@ -77,6 +78,7 @@ SCORE_COLUMNS: Final[tuple[str, ...]] = (
     "crps",
     "wis",
     "abs_error",
+    "pit",
     "in50",
     "in80",
     "in95",
@@ -460,14 +462,60 @@ class BacktestResult:
             ]
         else:
             lines.append("Every model forecast every target.")
+        lines += ["", *self.calibration_markdown(destinations)]
         if len(self.runs):
             runs = self.runs.copy()
             runs["notes"] = runs["notes"].fillna("").astype(str).str.slice(0, 90)
             lines += ["", "## Runs", "", markdown_table(runs)]
         return "\n".join(lines) + "\n"
 
+    def pit(self, destinations: Sequence[str] = HEADLINE_DESTINATIONS) -> pd.DataFrame:
+        """PIT histogram and uniformity test per model and scope (see :func:`pit_histogram`)."""
+        return pit_histogram(self.scores, destinations=destinations, models=self.models)
+
+    def diebold_mariano(self, destinations: Sequence[str] = HEADLINE_DESTINATIONS) -> pd.DataFrame:
+        """``bayes`` against the best baseline on ``common``, per scope (Diebold-Mariano)."""
+        reference = best_baseline(self.summary(destinations))
+        if "bayes" not in self.models or reference is None:
+            return pd.DataFrame()
+        horizon = int(self.settings.get("horizon") or 1)
+        return pd.DataFrame(
+            [
+                diebold_mariano(self.scores, "bayes", reference, destination=d, horizon=horizon)
+                for d in ("all", *destinations)
+            ]
+        )
+
+    def calibration_markdown(
+        self, destinations: Sequence[str] = HEADLINE_DESTINATIONS
+    ) -> list[str]:
+        """Render the PIT histograms and the Diebold-Mariano tests as Markdown lines."""
+        lines = [
+            "## Calibration",
+            "",
+            f"PIT of each actual under its forecast, counts in {PIT_BINS} equal bins (a "
+            "calibrated forecast is flat; a U shape means intervals too narrow); p_uniform "
+            "from a chi-square test (targets of one origin are dependent: a screen).",
+            "",
+            markdown_table(self.pit(destinations)),
+        ]
+        dm = self.diebold_mariano(destinations)
+        if len(dm):
+            lines += [
+                "",
+                "Diebold-Mariano test of mean CRPS against the best baseline on the common "
+                "targets (per-origin mean differences, Newey-West window horizon - 1, "
+                "Harvey-Leybourne-Newbold correction; dm < 0 favours bayes):",
+                "",
+                markdown_table(dm),
+            ]
+        return lines
+
     def write(self, out_dir: str | Path) -> Path:
         """Write ``scores.csv``, ``summary.csv``, ``summary.md``, ``unavailable.csv``, ``runs.csv``.
+
+        Also ``pit.csv`` (PIT histograms) and ``diebold_mariano.csv`` (when ``bayes`` ran
+        beside a baseline).
 
         Each file is written atomically.
         """
@@ -482,6 +530,8 @@ class BacktestResult:
             "summary.csv": summary,
             "unavailable.csv": self.unavailable,
             "runs.csv": self.runs,
+            "pit.csv": self.pit(),
+            "diebold_mariano.csv": self.diebold_mariano(),
         }
         for name, frame in frames.items():
             atomic_write(

@@ -17,9 +17,14 @@ the realised value ``y``:
     the central 50, 80 and 95% intervals and the median:
     ``WIS = (|y - m| / 2 + sum_k alpha_k / 2 * IS_alpha_k) / (K + 1/2)``. WIS
     approximates the CRPS and is in the same units.
+``pit_value``
+    The probability integral transform of the outcome under the samples, with ties
+    split at random as in a randomised PIT but deterministically at their middle:
+    ``(#{x < y} + #{x == y} / 2) / n``. Over many targets of a calibrated forecast
+    it is uniform on [0, 1].
 ``score_samples``
     Everything the backtest records for one target: CRPS, WIS, the absolute error of
-    the median, and whether each central interval held the actual.
+    the median, the PIT, and whether each central interval held the actual.
 
 Quantiles of the samples use NumPy's default (linear interpolation).
 """
@@ -64,6 +69,27 @@ def crps_sample(samples: np.ndarray | Sequence[float], y: float) -> float:
     n = x.size
     spread = 2.0 * np.dot(2.0 * np.arange(1, n + 1) - n - 1.0, x) / (n * n)
     return float(np.mean(np.abs(x - float(y))) - 0.5 * spread)
+
+
+def pit_value(samples: np.ndarray | Sequence[float], y: float) -> float:
+    """PIT of ``y`` under the empirical distribution of ``samples`` (ties at their middle).
+
+    Parameters
+    ----------
+    samples : array_like
+        Forecast samples of one quantity.
+    y : float
+        The realised value.
+
+    Returns
+    -------
+    float
+        In [0, 1]; uniform over many targets of a calibrated forecast.
+    """
+    x = _samples(samples)
+    below = np.count_nonzero(x < y)
+    ties = np.count_nonzero(x == y)
+    return float((below + 0.5 * ties) / x.size)
 
 
 def interval_score(lower: float, upper: float, y: float, alpha: float) -> float:
@@ -125,7 +151,7 @@ def score_samples(
     Returns
     -------
     dict
-        ``crps``, ``wis``, ``abs_error`` (floats) and ``in50``, ``in80``, ``in95``
+        ``crps``, ``wis``, ``abs_error``, ``pit`` (floats) and ``in50``, ``in80``, ``in95``
         (bools: ``lower <= y <= upper``), keys named after ``levels``.
     """
     x = _samples(samples)
@@ -140,6 +166,7 @@ def score_samples(
         "crps": crps_sample(x, y),
         "wis": weighted_interval_score(median, intervals, y),
         "abs_error": abs(median - y),
+        "pit": pit_value(x, y),
     }
     for level, (_, lower, upper) in zip(levels, intervals, strict=True):
         out[f"in{round(level * 100)}"] = bool(lower <= y <= upper)
@@ -150,6 +177,7 @@ __all__ = [
     "INTERVAL_LEVELS",
     "crps_sample",
     "interval_score",
+    "pit_value",
     "score_samples",
     "weighted_interval_score",
 ]
