@@ -60,28 +60,14 @@ DEFAULT_PRODUCT = "magnets"
 PathLike = str | Path
 
 
-def _as_list(paths: PathLike | Sequence[PathLike] | None) -> list[PathLike] | None:
-    if paths is None:
-        return None
-    if isinstance(paths, str | Path):
-        return [paths]
-    return list(paths)
-
-
 @dataclass(frozen=True)
 class Sources:
     """Customs rows, policy events and licence counts as read, and the files they came from.
 
-    Attributes
-    ----------
-    customs : pandas.DataFrame
-        Every product's rows (:func:`riskmodel.customs.read_customs`).
-    events : pandas.DataFrame
-        Every event (:func:`riskmodel.customs.read_policy_events`).
-    licences : pandas.DataFrame
-        Licence counts (:func:`riskmodel.customs.read_licence_counts`).
-    files : tuple of str
-        The customs files, then the events file.
+    ``customs``, ``events`` and ``licences`` are the frames of
+    :func:`riskmodel.customs.read_customs`, :func:`~riskmodel.customs.read_policy_events`
+    and :func:`~riskmodel.customs.read_licence_counts`; ``files`` names the customs
+    files, then the events file.
     """
 
     customs: pd.DataFrame
@@ -95,22 +81,15 @@ def read_sources(
     events: PathLike | None = None,
     licences: PathLike | None = None,
 ) -> Sources:
-    """Read and validate the customs series, policy events and licence counts once.
-
-    Parameters
-    ----------
-    data : path or list of paths, optional
-        Customs CSV files in the input format; default: the bundled series.
-    events : path, optional
-        Policy events CSV; default: the bundled events.
-    licences : path, optional
-        Licence counts CSV; default: the bundled counts.
+    """Read and validate customs series, policy events and licence counts (default: bundled).
 
     Returns
     -------
     Sources
     """
-    files = [str(f) for f in _as_list(data) or bundled_customs_paths()]
+    if isinstance(data, str | Path):
+        data = [data]
+    files = [str(f) for f in data or bundled_customs_paths()]
     return Sources(
         customs=read_customs(files),
         events=read_policy_events(events) if events is not None else load_bundled_events(),
@@ -122,7 +101,7 @@ def read_sources(
 
 
 def load_inputs(
-    data: PathLike | Sequence[PathLike] | None = None,
+    data: PathLike | Sequence[PathLike] | Sources | None = None,
     events: PathLike | None = None,
     licences: PathLike | None = None,
     *,
@@ -134,43 +113,17 @@ def load_inputs(
 
     Parameters
     ----------
-    data : path or list of paths, optional
-        Customs CSV files in the input format; default: the bundled series.
+    data : path, list of paths or Sources, optional
+        Customs CSV files in the input format (default: the bundled series), or
+        what :func:`read_sources` returned (then ``events`` and ``licences`` are not
+        given), so a caller that needs the frames too reads the files once.
     events : path, optional
         Policy events CSV; default: the bundled events. Only events whose commodity
         list names the product (or ``all``) are used.
     licences : path, optional
         Licence counts CSV; default: the bundled counts (only rows of the product).
-    product, as_of, history_months
-        See :func:`inputs_from_sources`.
-
-    Returns
-    -------
-    ModelInputs
-    """
-    return inputs_from_sources(
-        read_sources(data, events, licences),
-        product=product,
-        as_of=as_of,
-        history_months=history_months,
-    )
-
-
-def inputs_from_sources(
-    sources: Sources,
-    *,
-    product: str | None = None,
-    as_of: str | pd.Period | None = None,
-    history_months: int = 84,
-) -> ModelInputs:
-    """Model inputs of one product from sources already read (see :func:`read_sources`).
-
-    Parameters
-    ----------
-    sources : Sources
-        What :func:`read_sources` returned.
     product : str, optional
-        Which product to model; default: the only product in the data, or ``magnets``.
+        Which product to model; default: the only product in ``data``, or ``magnets``.
     as_of : str or Period, optional
         Point in time ``YYYY-MM``: only customs months before it (a month's figures are
         published the month after) and events dated up to its end are used; the
@@ -185,6 +138,12 @@ def inputs_from_sources(
         origin open after the last data month (an event late in the origin month
         counts from the month after it; see :mod:`riskmodel.models.regimes`).
     """
+    if isinstance(data, Sources):
+        if events is not None or licences is not None:
+            raise ValueError("give events and licences to read_sources, not with Sources")
+        sources = data
+    else:
+        sources = read_sources(data, events, licences)
     frame = sources.customs
     products = sorted(frame["product"].unique())
     if product is None:
@@ -226,17 +185,19 @@ def inputs_from_sources(
     return dataclasses.replace(inputs, future_regime_starts=future, as_of=cutoff)
 
 
-def _run_seed(sampler: SamplerConfig | None, seed: SeedLike | None) -> SeedLike | None:
-    """Return the run's seed: ``seed``; else none (the sampler's own seed); else 0."""
-    return 0 if seed is None and sampler is None else seed
+def _seeded(
+    sampler: SamplerConfig | None, seed: SeedLike | None
+) -> tuple[SamplerConfig, SeedLike | None]:
+    """Return the sampler settings, with the sampler's seed derived from the run's, and that.
 
-
-def _seeded(sampler: SamplerConfig | None, run_seed: SeedLike | None) -> SamplerConfig:
-    """Return the sampler settings with the seed derived from the run's seed, if any."""
+    The run's seed is ``seed``; else none (the sampler's seed is used as given); else 0.
+    """
+    if seed is None and sampler is None:
+        seed = 0
     sampler = sampler or SamplerConfig(backend=default_backend())
-    if run_seed is None:
-        return sampler
-    return dataclasses.replace(sampler, seed=stage_seeds(run_seed).sampler)
+    if seed is None:
+        return sampler, None
+    return dataclasses.replace(sampler, seed=stage_seeds(seed).sampler), seed
 
 
 def fit(
@@ -273,8 +234,8 @@ def fit(
 
     inputs = inputs or load_inputs()
     prior_set = priors if isinstance(priors, PriorSet) else load_model_priors(priors)
-    run_seed = _run_seed(sampler, seed)
-    fitted = fit_model(inputs, prior_set, _seeded(sampler, run_seed))
+    sampler, run_seed = _seeded(sampler, seed)
+    fitted = fit_model(inputs, prior_set, sampler)
     if run_seed is not None:
         fitted.idata.posterior.attrs["run_seed"] = seed_label(run_seed)
     return fitted
@@ -296,21 +257,16 @@ def fit_cached(
     refitted and the cache replaced.
     """
     from riskmodel.models.export_model import load_model_priors
-    from riskmodel.models.fit import POSTERIOR_FILE, fit_model, load_fit
+    from riskmodel.models.fit import POSTERIOR_FILE, load_fit
 
     prior_set = priors if isinstance(priors, PriorSet) else load_model_priors(priors)
-    run_seed = _run_seed(sampler, seed)
-    sampler = _seeded(sampler, run_seed)
+    derived, _ = _seeded(sampler, seed)
     cache = Path(cache_dir)
     if (cache / POSTERIOR_FILE).is_file():
         try:
             fitted = load_fit(cache, inputs=inputs, priors=prior_set)
             wanted = {
-                "backend": sampler.backend,
-                "draws": sampler.draws,
-                "tune": sampler.tune,
-                "chains": sampler.chains,
-                "seed": sampler.seed,
+                k: getattr(derived, k) for k in ("backend", "draws", "tune", "chains", "seed")
             }
             differs = {k: v for k, v in wanted.items() if fitted.attrs.get(k) != v}
             if not differs:
@@ -319,9 +275,7 @@ def fit_cached(
             log.info("cached posterior made with other sampler settings %s; refitting", differs)
         except ArtifactMismatchError as err:
             log.info("cached posterior not reusable (%s); refitting", err)
-    fitted = fit_model(inputs, prior_set, sampler)
-    if run_seed is not None:
-        fitted.idata.posterior.attrs["run_seed"] = seed_label(run_seed)
+    fitted = fit(inputs, priors=prior_set, sampler=sampler, seed=seed)
     fitted.save(cache)
     return fitted
 
@@ -567,7 +521,6 @@ __all__ = [
     "fit_cached",
     "fit_context",
     "forecast",
-    "inputs_from_sources",
     "load_inputs",
     "paths_scenario",
     "read_sources",

@@ -242,7 +242,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
         pipeline = importlib.import_module("riskmodel.pipeline")
         with progress.stage("load data"):
             sources = pipeline.read_sources(list(options.data) or None, options.events)
-            inputs = pipeline.inputs_from_sources(sources, product=options.product)
+            inputs = pipeline.load_inputs(sources, product=options.product)
         cache = options.cache_dir
         with progress.stage("fit (or reuse the cached posterior)"):
             before = _file_state(cache / "posterior.nc")

@@ -94,17 +94,21 @@ def make_fake_pipeline(calls: list, *, data_hash: str = "h1", passed: bool = Tru
     import pandas as pd
 
     mod = types.ModuleType("riskmodel.pipeline")
+    read: list = []
 
     def read_sources(data=None, events=None, licences=None):
         from riskmodel.customs import load_bundled_customs, load_bundled_events
 
         calls.append(("read_sources", data, events))
-        return types.SimpleNamespace(
-            customs=load_bundled_customs(), events=load_bundled_events(), files=("customs.csv",)
+        read.append(
+            types.SimpleNamespace(
+                customs=load_bundled_customs(), events=load_bundled_events(), files=("c.csv",)
+            )
         )
+        return read[-1]
 
-    def inputs_from_sources(sources, product=None, as_of=None):
-        calls.append(("inputs_from_sources", product))
+    def load_inputs(sources, events=None, licences=None, product=None, as_of=None):
+        calls.append(("load_inputs", sources is read[-1], product))
         return types.SimpleNamespace(data_hash=data_hash, product=product or "magnets")
 
     def fit_cached(cache_dir, inputs, priors=None, sampler=None, seed=None):
@@ -145,7 +149,7 @@ def make_fake_pipeline(calls: list, *, data_hash: str = "h1", passed: bool = Tru
 
     for fn in (
         read_sources,
-        inputs_from_sources,
+        load_inputs,
         fit_cached,
         forecast,
         write_forecast,

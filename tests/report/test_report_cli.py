@@ -34,13 +34,14 @@ def test_runs_the_pipeline_and_reuses_the_posterior(tmp_path, fake_pipeline, cap
     kinds = [c[0] for c in calls]
     assert kinds == [
         "read_sources",  # the customs data and events are read once
-        "inputs_from_sources",
+        "load_inputs",  # from the sources read
         "fit_cached",
         "forecast",
         "shortage",
         "forecast",
         "shortage",
     ]
+    assert calls[1][1] is True  # the inputs come from the sources read, not the files again
     fit_call = calls[2]
     assert fit_call[1] == str(tmp_path / "reports" / "magnets.d" / "cache") and fit_call[2] is False
     forecasts = [c for c in calls if c[0] == "forecast"]
