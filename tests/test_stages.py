@@ -211,6 +211,9 @@ def test_fit_derives_the_samplers_seed(monkeypatch):
     assert seen[-1] == stage_seeds(0).sampler
     pipeline.fit(inputs, sampler=SamplerConfig(backend="pymc", seed=11))  # as given
     assert seen[-1] == 11
+    fitted = pipeline.fit(inputs, seed=np.random.default_rng(2))
+    assert seen[-1] == stage_seeds(np.random.default_rng(2)).sampler
+    assert fitted.attrs["run_seed"] == "generator"
 
 
 def test_shortage_and_report_load_no_pymc_until_a_fit():
