@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the backtest, write the outputs and print the summary."""
     from riskmodel.backtest import run_backtest
     from riskmodel.backtest.summary import markdown_table
+
     sampler = sampler_from_args(args) if "bayes" in args.models else None
     clock = time.perf_counter()
 
