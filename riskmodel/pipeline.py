@@ -9,21 +9,26 @@ Typical use::
     paths = rm.forecast(fitted, scenario="baseline", horizon=12, n_paths=2000, seed=1)
     shortages = rm.shortage(paths, seed=1)         # Monte Carlo by region x industry
 
-Every random entry point takes a seed; the same inputs and seed give the same numbers.
+Every random entry point takes the run's seed (an int or a ``numpy.random.Generator``)
+and derives its stage's own seed from it (:func:`riskmodel.seeds.stage_seeds`), so the
+same inputs and seed give the same numbers whether the stages run one by one or in
+:func:`riskmodel.report.scheduled_report`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from riskmodel.config.priors import PriorSet
-from riskmodel.config.scenario import Scenario, load_scenario
+from riskmodel.config.scenario import Scenario, load_scenario, parse_scenario
 from riskmodel.customs import (
     events_for_product,
     load_bundled_events,
@@ -34,12 +39,20 @@ from riskmodel.customs import (
     reconcile,
 )
 from riskmodel.customs.read import bundled_customs_paths
-from riskmodel.exceptions import ArtifactMismatchError, DataValidationError, RiskModelError
-from riskmodel.models.export_model import load_model_priors
-from riskmodel.models.fit import POSTERIOR_FILE, FittedModel, fit_model, load_fit
+from riskmodel.exceptions import (
+    ArtifactMismatchError,
+    DataValidationError,
+    RiskModelError,
+    ScenarioError,
+)
 from riskmodel.models.inputs import ModelInputs, prepare_inputs
-from riskmodel.models.regimes import regime_schedule
+from riskmodel.models.regimes import regime_starts
+from riskmodel.resources import bundled_data_file
 from riskmodel.sampling import SamplerConfig, default_backend
+from riskmodel.seeds import SeedLike, seed_label, stage_seeds
+
+if TYPE_CHECKING:  # the fit stage imports PyMC: only the functions that fit load it
+    from riskmodel.models.fit import FittedModel
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +60,48 @@ DEFAULT_PRODUCT = "magnets"
 PathLike = str | Path
 
 
-def _as_list(paths: PathLike | Sequence[PathLike] | None) -> list[PathLike] | None:
-    if paths is None:
-        return None
-    if isinstance(paths, str | Path):
-        return [paths]
-    return list(paths)
+@dataclass(frozen=True)
+class Sources:
+    """Customs rows, policy events and licence counts as read, and the files they came from.
+
+    ``customs``, ``events`` and ``licences`` are the frames of
+    :func:`riskmodel.customs.read_customs`, :func:`~riskmodel.customs.read_policy_events`
+    and :func:`~riskmodel.customs.read_licence_counts`; ``files`` names the customs
+    files, then the events file.
+    """
+
+    customs: pd.DataFrame
+    events: pd.DataFrame
+    licences: pd.DataFrame
+    files: tuple[str, ...]
+
+
+def read_sources(
+    data: PathLike | Sequence[PathLike] | None = None,
+    events: PathLike | None = None,
+    licences: PathLike | None = None,
+) -> Sources:
+    """Read and validate customs series, policy events and licence counts (default: bundled).
+
+    Returns
+    -------
+    Sources
+    """
+    if isinstance(data, str | Path):
+        data = [data]
+    files = [str(f) for f in data or bundled_customs_paths()]
+    return Sources(
+        customs=read_customs(files),
+        events=read_policy_events(events) if events is not None else load_bundled_events(),
+        licences=(
+            read_licence_counts(licences) if licences is not None else load_bundled_licence_counts()
+        ),
+        files=(*files, str(events or bundled_data_file("policy_events.csv"))),
+    )
 
 
 def load_inputs(
-    data: PathLike | Sequence[PathLike] | None = None,
+    data: PathLike | Sequence[PathLike] | Sources | None = None,
     events: PathLike | None = None,
     licences: PathLike | None = None,
     *,
@@ -68,8 +113,10 @@ def load_inputs(
 
     Parameters
     ----------
-    data : path or list of paths, optional
-        Customs CSV files in the input format; default: the bundled series.
+    data : path, list of paths or Sources, optional
+        Customs CSV files in the input format (default: the bundled series), or
+        what :func:`read_sources` returned (then ``events`` and ``licences`` are not
+        given), so a caller that needs the frames too reads the files once.
     events : path, optional
         Policy events CSV; default: the bundled events. Only events whose commodity
         list names the product (or ``all``) are used.
@@ -87,9 +134,17 @@ def load_inputs(
     Returns
     -------
     ModelInputs
+        With ``future_regime_starts``: the regimes that the events known at the
+        origin open after the last data month (an event late in the origin month
+        counts from the month after it; see :mod:`riskmodel.models.regimes`).
     """
-    files = _as_list(data)
-    frame = read_customs(files if files is not None else bundled_customs_paths())
+    if isinstance(data, Sources):
+        if events is not None or licences is not None:
+            raise ValueError("give events and licences to read_sources, not with Sources")
+        sources = data
+    else:
+        sources = read_sources(data, events, licences)
+    frame = sources.customs
     products = sorted(frame["product"].unique())
     if product is None:
         if len(products) == 1:
@@ -105,11 +160,10 @@ def load_inputs(
             f"no rows of product '{product}' in the data (products: {', '.join(products)})"
         )
     frame = frame[frame["product"] == product]
-    ev = read_policy_events(events) if events is not None else load_bundled_events()
-    lic = read_licence_counts(licences) if licences is not None else load_bundled_licence_counts()
-    ev = events_for_product(ev, product)
+    ev = events_for_product(sources.events, product)
+    lic = sources.licences
     end = None
-    future_starts: list[pd.Period] = []
+    cutoff = None
     if as_of is not None:
         cutoff = pd.Period(as_of, freq="M")
         frame = frame[frame["month"] < cutoff]
@@ -118,28 +172,32 @@ def load_inputs(
         ev = ev[ev["month"] <= cutoff]
         lic = lic[[pd.Period(e, freq="M") < cutoff for e in lic["end"]]] if len(lic) else lic
         end = cutoff - 1
-    observations = reconcile(frame).observations
     inputs = prepare_inputs(
-        observations,
+        reconcile(frame).observations,
         product=product,
         events=ev,
         licence_counts=lic,
         end=end,
         history_months=history_months,
     )
-    if as_of is not None:
-        # Regime changes dated after the last data month but known at the origin.
-        horizon_months = pd.period_range(inputs.months[0], pd.Period(as_of, freq="M"), freq="M")
-        sched = regime_schedule(ev, horizon_months)
-        future_starts = [s for s in sched.starts if s > inputs.months[-1]]
-    elif inputs.regimes.control_start is None and len(ev):
-        # No control in the window yet, but the events date one after the last data
-        # month: the forecast (which starts the month after) must meet it.
-        last_event = max(pd.Period(d, freq="M") for d in ev["date"]) + 1
-        span = pd.period_range(inputs.months[0], max(last_event, inputs.months[-1]), freq="M")
-        sched = regime_schedule(ev, span)
-        future_starts = [s for s in sched.starts if s > inputs.months[-1]]
-    return dataclasses.replace(inputs, future_regime_starts=tuple(future_starts))
+    # Regimes that the known events open after the last data month: the forecast meets them.
+    future = tuple(s for s, _name in regime_starts(ev) if s > inputs.months[-1])
+    return dataclasses.replace(inputs, future_regime_starts=future, as_of=cutoff)
+
+
+def _seeded(
+    sampler: SamplerConfig | None, seed: SeedLike | None
+) -> tuple[SamplerConfig, SeedLike | None]:
+    """Return the sampler settings, with the sampler's seed derived from the run's, and that.
+
+    The run's seed is ``seed``; else none (the sampler's seed is used as given); else 0.
+    """
+    if seed is None and sampler is None:
+        seed = 0
+    sampler = sampler or SamplerConfig(backend=default_backend())
+    if seed is None:
+        return sampler, None
+    return dataclasses.replace(sampler, seed=stage_seeds(seed).sampler), seed
 
 
 def fit(
@@ -147,14 +205,40 @@ def fit(
     *,
     priors: PriorSet | PathLike | None = None,
     sampler: SamplerConfig | None = None,
+    seed: SeedLike | None = None,
 ) -> FittedModel:
     """Fit the joint model (default: bundled data, bundled priors, nutpie).
 
-    See :func:`riskmodel.models.fit.fit_model`.
+    Parameters
+    ----------
+    inputs : ModelInputs, optional
+        Default: :func:`load_inputs` of the bundled data.
+    priors : PriorSet or path, optional
+        Default: the bundled ``priors/export_model.yaml``.
+    sampler : SamplerConfig, optional
+        Backend and settings; default nutpie (PyMC's NUTS when nutpie is missing).
+    seed : int or numpy.random.Generator, optional
+        The run's seed: the sampler gets ``stage_seeds(seed).sampler`` (see
+        :mod:`riskmodel.seeds`), so ``fit``, :func:`forecast` and :func:`shortage` with
+        one seed reproduce ``riskmodel report`` with it. When omitted, the seed of
+        ``sampler`` is used as given, or the run seed 0 when ``sampler`` is omitted too.
+
+    Returns
+    -------
+    FittedModel
+        Its attrs record the run seed (``run_seed``, when there is one) beside the
+        sampler's (``seed``); see :func:`riskmodel.models.fit.fit_model`.
     """
+    from riskmodel.models.export_model import load_model_priors
+    from riskmodel.models.fit import fit_model
+
     inputs = inputs or load_inputs()
     prior_set = priors if isinstance(priors, PriorSet) else load_model_priors(priors)
-    return fit_model(inputs, prior_set, sampler or SamplerConfig(backend=default_backend()))
+    sampler, run_seed = _seeded(sampler, seed)
+    fitted = fit_model(inputs, prior_set, sampler)
+    if run_seed is not None:
+        fitted.idata.posterior.attrs["run_seed"] = seed_label(run_seed)
+    return fitted
 
 
 def fit_cached(
@@ -163,26 +247,26 @@ def fit_cached(
     *,
     priors: PriorSet | PathLike | None = None,
     sampler: SamplerConfig | None = None,
+    seed: SeedLike | None = None,
 ) -> FittedModel:
     """Reuse the posterior in ``cache_dir`` when data and priors are unchanged, else fit.
 
     A cached posterior is reused only when its data hash and priors hash equal those
     of ``inputs`` and ``priors`` and it was sampled with the same backend, draws, tune,
-    chains and seed; otherwise the model is refitted and the cache replaced (each file
-    atomically).
+    chains and sampler seed (``seed`` as in :func:`fit`); otherwise the model is
+    refitted and the cache replaced.
     """
+    from riskmodel.models.export_model import load_model_priors
+    from riskmodel.models.fit import POSTERIOR_FILE, load_fit
+
     prior_set = priors if isinstance(priors, PriorSet) else load_model_priors(priors)
-    sampler = sampler or SamplerConfig(backend=default_backend())
+    derived, _ = _seeded(sampler, seed)
     cache = Path(cache_dir)
     if (cache / POSTERIOR_FILE).is_file():
         try:
             fitted = load_fit(cache, inputs=inputs, priors=prior_set)
             wanted = {
-                "backend": sampler.backend,
-                "draws": sampler.draws,
-                "tune": sampler.tune,
-                "chains": sampler.chains,
-                "seed": sampler.seed,
+                k: getattr(derived, k) for k in ("backend", "draws", "tune", "chains", "seed")
             }
             differs = {k: v for k, v in wanted.items() if fitted.attrs.get(k) != v}
             if not differs:
@@ -191,7 +275,7 @@ def fit_cached(
             log.info("cached posterior made with other sampler settings %s; refitting", differs)
         except ArtifactMismatchError as err:
             log.info("cached posterior not reusable (%s); refitting", err)
-    fitted = fit(inputs, priors=prior_set, sampler=sampler)
+    fitted = fit(inputs, priors=prior_set, sampler=sampler, seed=seed)
     fitted.save(cache)
     return fitted
 
@@ -201,44 +285,114 @@ def resolve_scenario(scenario: str | PathLike | Scenario) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
+#: Fit attrs the forecast needs: what the fit was fitted on, and its settings.
+FIT_CONTEXT_ATTRS = ("as_of", "future_regime_starts", "student_t_nu", "share_knot_months")
+#: Attr of ``paths.nc`` holding the whole scenario (its canonical mapping, as JSON).
+SCENARIO_ATTR = "scenario_json"
+
+
+def fit_context(fitted: FittedModel) -> dict[str, Any]:
+    """Return what a saved fit records about what it was fitted on, for the forecast.
+
+    Returns
+    -------
+    dict
+        ``as_of`` (Period or None), ``future_regime_starts`` (list of Period: regimes
+        the known events open after the last fitted month), ``student_t_nu`` (float),
+        ``share_knot_months`` (int).
+
+    Raises
+    ------
+    ArtifactMismatchError
+        If the posterior does not record them (saved by an older riskmodel).
+    """
+    attrs = fitted.attrs
+    missing = [k for k in FIT_CONTEXT_ATTRS if k not in attrs]
+    if missing:
+        raise ArtifactMismatchError(
+            f"the posterior does not record {', '.join(missing)} (saved by an older "
+            "riskmodel); refit with 'riskmodel fit'"
+        )
+    starts = str(attrs["future_regime_starts"])
+    return {
+        "as_of": pd.Period(str(attrs["as_of"]), freq="M") if str(attrs["as_of"]) else None,
+        "future_regime_starts": [pd.Period(m, freq="M") for m in starts.split("|") if m],
+        "student_t_nu": float(attrs["student_t_nu"]),
+        "share_knot_months": int(attrs["share_knot_months"]),
+    }
+
+
+def carry_scenario(paths: Any, scenario: Scenario) -> Any:
+    """Record the whole scenario in the paths' attrs (``scenario_json``) and return them."""
+    paths.attrs["scenario"] = scenario.name
+    paths.attrs["scenario_digest"] = scenario.digest()
+    paths.attrs[SCENARIO_ATTR] = json.dumps(scenario.to_dict(), sort_keys=True)
+    return paths
+
+
+def paths_scenario(paths: Any) -> Scenario | None:
+    """Return the scenario that forecast paths carry, or None if they carry none.
+
+    Raises
+    ------
+    ScenarioError
+        If the carried scenario does not validate.
+    """
+    text = paths.attrs.get(SCENARIO_ATTR)
+    if not text:
+        return None
+    where = f"<scenario '{paths.attrs.get('scenario', '')}' carried by the forecast paths>"
+    return parse_scenario(str(text), path=where)
+
+
 def forecast(
     fitted: FittedModel,
     *,
     scenario: str | PathLike | Scenario = "baseline",
     horizon: int = 12,
     n_paths: int = 1000,
-    seed: int = 0,
-    inputs: ModelInputs | None = None,
+    seed: SeedLike = 0,
 ) -> Any:
     """Export paths (path x destination x month) from a fitted model under a scenario.
+
+    The forecast needs nothing but the fit: the regime changes dated after the last
+    fitted month and the model settings are read from its attrs (:func:`fit_context`).
+
+    Parameters
+    ----------
+    fitted : FittedModel
+        From :func:`fit` or :func:`~riskmodel.models.fit.load_fit`.
+    scenario : str, path or Scenario
+        A bundled name, a scenario YAML file, or a Scenario.
+    horizon, n_paths : int
+        Months ahead and number of paths.
+    seed : int or numpy.random.Generator
+        The run's seed; the paths use ``stage_seeds(seed).forecast``.
 
     Returns
     -------
     xarray.Dataset
-        See :func:`riskmodel.forecast.forecast_paths`.
+        See :func:`riskmodel.forecast.forecast_paths`; attrs also carry the whole
+        scenario (``scenario_json``), the run seed (``seed``) and the stage's seed
+        (``forecast_seed``).
     """
     from riskmodel.forecast import forecast_paths
 
-    attrs = fitted.attrs
-    if "student_t_nu" in attrs and "share_knot_months" in attrs:
-        nu, knots = float(attrs["student_t_nu"]), int(attrs["share_knot_months"])
-    else:  # a posterior saved before these attrs existed: the bundled priors' settings
-        defaults = load_model_priors()
-        nu = float(defaults.setting("student_t_nu"))
-        knots = int(defaults.setting("share_knot_months"))
-    future = list(inputs.future_regime_starts) if inputs is not None else []
+    context = fit_context(fitted)
+    scen = resolve_scenario(scenario)
+    stage_seed = stage_seeds(seed).forecast
     paths = forecast_paths(
         fitted.idata.posterior,
-        resolve_scenario(scenario),
+        scen,
         horizon=horizon,
         n_paths=n_paths,
-        rng=seed,
-        future_regime_starts=future,
-        student_t_nu=nu,
-        share_knot_months=knots,
+        rng=stage_seed,
+        future_regime_starts=context["future_regime_starts"],
+        student_t_nu=context["student_t_nu"],
+        share_knot_months=context["share_knot_months"],
     )
-    paths.attrs["seed"] = int(seed)
-    return paths
+    paths.attrs.update(seed=seed_label(seed), forecast_seed=stage_seed)
+    return carry_scenario(paths, scen)
 
 
 def write_forecast(paths: Any, out_dir: PathLike) -> Path:
@@ -248,28 +402,103 @@ def write_forecast(paths: Any, out_dir: PathLike) -> Path:
     return _write(paths, out_dir)
 
 
+def shortage_scenario(
+    paths: Any, scenario: str | PathLike | Scenario | None = None
+) -> Scenario | None:
+    """Return the scenario whose ``propagation:`` block the shortage stage uses.
+
+    It is the scenario the paths carry (``scenario_json``). Paths that only name
+    theirs (written by an older riskmodel, or built by hand) get the bundled scenario
+    of that name, which must match the digest they record. A ``scenario`` given as
+    well must be that same scenario (same canonical content); it is needed only for
+    paths that neither carry nor name one.
+
+    Returns
+    -------
+    Scenario or None
+        None when neither the paths nor the caller name a scenario (proportional
+        allocation).
+
+    Raises
+    ------
+    ScenarioError
+        If ``scenario``, or the bundled scenario of the recorded name, differs from
+        the one the paths were made under.
+    """
+    carried = paths_scenario(paths)
+    recorded = str(paths.attrs.get("scenario", "") or "")
+    digest = str(
+        carried.digest() if carried is not None else paths.attrs.get("scenario_digest", "")
+    )
+    if scenario is None and carried is not None:
+        return carried
+    if scenario is None and not recorded:
+        return None
+    given = resolve_scenario(recorded if scenario is None else scenario)
+    if digest and given.digest() != digest:
+        raise ScenarioError(
+            str(given.path or given.name),
+            [
+                f"differs from the scenario '{recorded}' the forecast paths were made under "
+                f"(digest {given.digest()} != {digest}); "
+                + (
+                    "drop --scenario to use theirs, or forecast again under this one"
+                    if scenario is not None
+                    else "they do not carry it (an older riskmodel wrote them): forecast again"
+                )
+            ],
+        )
+    return given
+
+
 def shortage(
     paths: Any,
     *,
     scenario: str | PathLike | Scenario | None = None,
+    params: Any = None,
     n_paths: int | None = None,
-    seed: int = 0,
-    scheduler: str | None = None,
+    seed: SeedLike = 0,
+    **options: Any,
 ) -> Any:
     """Monte Carlo shortage distributions from export paths.
 
-    See :func:`riskmodel.propagation.propagate`.
+    Parameters
+    ----------
+    paths : xarray.Dataset
+        Forecast paths (:func:`forecast`, or ``read_paths`` of a ``paths.nc``).
+    scenario : str, path or Scenario, optional
+        Only for paths that carry no scenario; otherwise it must equal the one they
+        carry (see :func:`shortage_scenario`).
+    params : PropagationParams or path, optional
+        Propagation parameters; default the bundled ``priors/propagation.yaml``.
+    n_paths : int, optional
+        Monte Carlo paths; default one per forecast path.
+    seed : int or numpy.random.Generator
+        The run's seed; the propagation uses ``stage_seeds(seed).shortage``.
+    **options
+        Passed to :func:`riskmodel.propagation.propagate` (``chunk_size``,
+        ``scheduler``, ``kernel``, ``progress``, ...).
+
+    Returns
+    -------
+    xarray.Dataset
+        See :func:`riskmodel.propagation.propagate`; attrs also record the run seed
+        (``run_seed``) and the scenario whose allocation was used.
     """
     from riskmodel.propagation import propagate
 
-    scen = resolve_scenario(scenario or str(paths.attrs.get("scenario", "baseline")))
-    return propagate(
+    scen = shortage_scenario(paths, scenario)
+    ds = propagate(
         paths,
+        params,
         scenario=scen,
         n_paths=n_paths,
-        seed=seed,
-        scheduler=scheduler,
+        seed=stage_seeds(seed).shortage,
+        **options,
     )
+    ds.attrs["run_seed"] = seed_label(seed)
+    ds.attrs["allocation_scenario"] = "" if scen is None else scen.name
+    return ds
 
 
 def write_shortage(ds: Any, out_dir: PathLike) -> Path:
@@ -283,13 +512,21 @@ def write_shortage(ds: Any, out_dir: PathLike) -> Path:
 
 
 __all__ = [
+    "FIT_CONTEXT_ATTRS",
+    "SCENARIO_ATTR",
     "RiskModelError",
+    "Sources",
+    "carry_scenario",
     "fit",
     "fit_cached",
+    "fit_context",
     "forecast",
     "load_inputs",
+    "paths_scenario",
+    "read_sources",
     "resolve_scenario",
     "shortage",
+    "shortage_scenario",
     "write_forecast",
     "write_shortage",
 ]

@@ -7,8 +7,8 @@ For each origin month ``o`` (the ``--as-of`` month) and each model:
    policy events dated up to the end of ``o`` only;
 2. the model forecasts ``horizon`` months from ``o``: ``bayes`` is fitted
    (:func:`riskmodel.pipeline.fit`) and forecast under the ``baseline`` scenario
-   (:func:`riskmodel.pipeline.forecast` with the as-of inputs, so regime changes
-   dated after the last data month but known at the origin enter); the statsmodels
+   (:func:`riskmodel.pipeline.forecast`; the fit records the regime changes dated
+   after the last data month but known at the origin, so they enter); the statsmodels
    baselines use :func:`riskmodel.forecast.baseline_paths.baseline_paths`;
 3. every observation of the *full* data (``load_inputs(data, as_of=None)``) that lies
    wholly in ``o .. o + horizon - 1`` is a target (see
@@ -23,8 +23,10 @@ Seeds: origin ``o`` uses the seed ``origin_seed(seed, o)``, the first 32-bit wor
 ``numpy.random.SeedSequence(seed, spawn_key=(o.ordinal,))`` (``o.ordinal`` = months
 since 1970-01), i.e. the child of ``SeedSequence(seed)`` keyed by the origin month
 rather than by its position in the list, so an origin gives the same numbers whether
-it is run alone or among others. That seed drives the NUTS sampler, the forecast
-paths and the baseline simulations of the origin. Origins run in parallel on Dask
+it is run alone or among others. That seed is the origin's run seed: the NUTS
+sampler, the forecast paths and the baseline simulations get their stage seeds from
+it (:func:`riskmodel.seeds.stage_seeds`), as ``riskmodel fit``/``forecast --as-of o
+--seed origin_seed(seed, o)`` would. Origins run in parallel on Dask
 (``scheduler``) or one after another in process; the results are identical.
 """
 
@@ -55,6 +57,7 @@ from riskmodel.backtest.targets import Target, target_samples, targets_for_origi
 from riskmodel.exceptions import ConvergenceWarning, DataValidationError, RiskModelError
 from riskmodel.models.inputs import ModelInputs
 from riskmodel.sampling import SamplerConfig
+from riskmodel.seeds import stage_seeds
 
 log = logging.getLogger(__name__)
 
@@ -217,17 +220,12 @@ def _bayes_paths(inputs: ModelInputs, spec: BacktestSpec, seed: int) -> tuple[An
     from riskmodel.sampling import default_backend
 
     sampler = spec.sampler or SamplerConfig(backend=default_backend())
-    sampler = dataclasses.replace(sampler, seed=seed, progress=False)
+    sampler = dataclasses.replace(sampler, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = pipeline.fit(inputs, priors=spec.priors, sampler=sampler)
+        fitted = pipeline.fit(inputs, priors=spec.priors, sampler=sampler, seed=seed)
     paths = pipeline.forecast(
-        fitted,
-        scenario="baseline",
-        horizon=spec.horizon,
-        n_paths=spec.n_paths,
-        seed=seed,
-        inputs=inputs,
+        fitted, scenario="baseline", horizon=spec.horizon, n_paths=spec.n_paths, seed=seed
     )
     diag = fitted.diagnostics
     info = {
@@ -253,7 +251,11 @@ def _baseline_paths(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             paths = baseline_paths(
-                inputs, method=method, horizon=spec.horizon, n_paths=spec.n_paths, rng=seed
+                inputs,
+                method=method,
+                horizon=spec.horizon,
+                n_paths=spec.n_paths,
+                rng=stage_seeds(seed).forecast,
             )
     finally:
         quiet.setLevel(level)

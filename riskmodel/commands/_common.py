@@ -31,6 +31,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """Argparse type for an integer >= 0 (a seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
     """Add ``--data``, ``--events``, ``--licences``, ``--product`` (and ``--as-of``)."""
     g = parser.add_argument_group("data (default: the bundled magnet series and events)")
@@ -73,11 +84,20 @@ def add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--target-accept", type=float, default=d.target_accept, help="NUTS target acceptance"
     )
-    g.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    g.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="the run's seed (0); each stage derives its own from it, as in 'riskmodel report'",
+    )
 
 
 def sampler_from_args(args: argparse.Namespace, *, progress: bool = False) -> Any:
-    """Build a :class:`~riskmodel.sampling.SamplerConfig` from parsed arguments."""
+    """Build a :class:`~riskmodel.sampling.SamplerConfig` from parsed arguments.
+
+    Its seed is the run's seed (``--seed``); :func:`riskmodel.pipeline.fit` given
+    ``seed=args.seed`` derives the sampler's own seed from it.
+    """
     from riskmodel.sampling import SamplerConfig, default_backend
 
     if not 0.5 <= args.target_accept < 1:

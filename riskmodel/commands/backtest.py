@@ -89,10 +89,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the backtest, write the outputs and print the summary."""
     from riskmodel.backtest import run_backtest
     from riskmodel.backtest.summary import markdown_table
-    from riskmodel.exceptions import RiskModelError
 
-    if args.seed < 0:
-        raise RiskModelError(f"--seed must be >= 0, got {args.seed}")
     sampler = sampler_from_args(args) if "bayes" in args.models else None
     clock = time.perf_counter()
 

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("not modelled: %s", note)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported below instead
-        fitted = fit(inputs, priors=args.priors, sampler=sampler)
+        fitted = fit(inputs, priors=args.priors, sampler=sampler, seed=args.seed)
     out = fitted.save(Path(args.out))
     d = fitted.diagnostics
     status = "passed" if d.passed else "FAILED: " + "; ".join(d.failures)

@@ -27,11 +27,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="forecast monthly exports by destination under a scenario",
         description=(
             "Draw posterior predictive export paths (path x destination x month) under a "
-            "scenario and write DIR/forecast.csv (quantiles) and DIR/paths.nc (all paths). "
-            "With --fit DIR the saved posterior is reused (it must match the data and "
-            "priors); without it the model is fitted first with the defaults of "
-            "'riskmodel fit'. The forecast starts the month after the last data month, or "
-            "at --as-of."
+            "scenario and write DIR/forecast.csv (quantiles) and DIR/paths.nc (all paths, "
+            "carrying the whole scenario for 'riskmodel shortage'). With --fit DIR the "
+            "saved fit is reused alone: it records its data's regime schedule, as-of and "
+            "settings, so no data are read. Without it the model is fitted first with the "
+            "defaults of 'riskmodel fit'. The forecast starts the month after the last data "
+            "month, or at --as-of. The same --seed as 'riskmodel fit' and 'riskmodel report' "
+            "gives the same numbers."
         ),
     )
     parser.add_argument("--fit", metavar="DIR", help="a directory written by 'riskmodel fit'")
@@ -53,14 +55,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+#: Options that choose or shape a fit; ``--fit DIR`` forecasts from the saved fit alone.
+_FIT_OPTIONS = ("data", "events", "licences", "product", "as_of", "priors")
+
+
 def run(args: argparse.Namespace) -> int:
     """Forecast and write the outputs."""
     from riskmodel.exceptions import ConvergenceWarning, RiskModelError
-    from riskmodel.pipeline import fit, forecast, resolve_scenario, write_forecast
+    from riskmodel.pipeline import (
+        carry_scenario,
+        fit,
+        forecast,
+        resolve_scenario,
+        write_forecast,
+    )
+    from riskmodel.seeds import stage_seeds
 
-    inputs = inputs_from_args(args)
     scenario = resolve_scenario(args.scenario)
-    if args.model != "bayes":
+    if args.fit:
+        given = [f"--{k.replace('_', '-')}" for k in _FIT_OPTIONS if getattr(args, k) is not None]
+        if given or args.model != "bayes":
+            what = ", ".join(given) if given else f"--model {args.model}"
+            raise RiskModelError(
+                f"--fit forecasts from the saved fit alone, which records its data, as-of "
+                f"and priors: drop {what} (or refit with 'riskmodel fit')"
+            )
+        from riskmodel.models.fit import load_fit
+
+        fitted = load_fit(args.fit)
+    elif args.model != "bayes":
         from riskmodel.forecast.baseline_paths import baseline_paths
 
         if scenario.name != "baseline":
@@ -69,36 +92,32 @@ def run(args: argparse.Namespace) -> int:
                 "know no licensing regimes (use --model bayes)"
             )
         paths = baseline_paths(
-            inputs, method=args.model, horizon=args.horizon, n_paths=args.paths, rng=args.seed
-        )
-    else:
-        if args.fit:
-            from riskmodel.models.export_model import load_model_priors
-            from riskmodel.models.fit import load_fit
-
-            fitted = load_fit(args.fit, inputs=inputs, priors=load_model_priors(args.priors))
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                fitted = fit(
-                    inputs,
-                    priors=args.priors,
-                    sampler=sampler_from_args(args, progress=sys.stderr.isatty()),
-                )
-            fitted.save(Path(args.out) / "fit")
-            if not fitted.diagnostics.passed:
-                print(
-                    "riskmodel: warning: convergence checks failed: "
-                    + "; ".join(fitted.diagnostics.failures),
-                    file=sys.stderr,
-                )
-        paths = forecast(
-            fitted,
-            scenario=scenario,
+            inputs_from_args(args),
+            method=args.model,
             horizon=args.horizon,
             n_paths=args.paths,
-            seed=args.seed,
-            inputs=inputs,
+            rng=stage_seeds(args.seed).forecast,
+        )
+        carry_scenario(paths, scenario)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted = fit(
+                inputs_from_args(args),
+                priors=args.priors,
+                sampler=sampler_from_args(args, progress=sys.stderr.isatty()),
+                seed=args.seed,
+            )
+        fitted.save(Path(args.out) / "fit")
+        if not fitted.diagnostics.passed:
+            print(
+                "riskmodel: warning: convergence checks failed: "
+                + "; ".join(fitted.diagnostics.failures),
+                file=sys.stderr,
+            )
+    if args.model == "bayes":
+        paths = forecast(
+            fitted, scenario=scenario, horizon=args.horizon, n_paths=args.paths, seed=args.seed
         )
     out = write_forecast(paths, args.out)
     months = paths["month"].values

@@ -1,9 +1,9 @@
 """``riskmodel shortage``: forecast export paths → shortage probabilities by region × industry.
 
 Reads ``DIR/paths.nc`` (the forecast stage's output), runs the Monte Carlo
-propagation (:func:`riskmodel.propagation.propagate`) and writes ``shortage.csv``,
-``stockout.csv`` and ``shortage.nc`` to ``--out`` (atomically), then prints the top
-risks.
+propagation (:func:`riskmodel.pipeline.shortage`) under the scenario the paths carry,
+writes ``shortage.csv``, ``stockout.csv`` and ``shortage.nc`` to ``--out``
+(atomically), then prints the top risks.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 from typing import Any
+
+from riskmodel.commands._common import non_negative_int, positive_int
 
 #: Rows of the printed summary.
 TOP_N = 8
@@ -28,8 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "magnet shortages by importing region, industry and month: P(shortfall > x), "
             "expected shortfall, quantiles and CVaR of unmet demand, the month of the first "
             "stock-out and output lost in units. Writes shortage.csv, stockout.csv and "
-            "shortage.nc to --out. The same --seed gives the same numbers whatever "
-            "--chunk-size and --scheduler."
+            "shortage.nc to --out. The allocation rule is the `propagation:` block of the "
+            "scenario the paths carry. The same --seed gives the same numbers whatever "
+            "--chunk-size and --scheduler, and the same as 'riskmodel report --seed'."
         ),
     )
     parser.add_argument(
@@ -39,19 +41,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--scenario",
         metavar="NAME|PATH",
         help=(
-            "scenario whose `propagation:` block sets the allocation rule (proportional, "
-            "priority, end_use); default: the scenario recorded in paths.nc"
+            "only for paths that carry no scenario (baseline-model or older paths): the "
+            "scenario whose `propagation:` block sets the allocation rule. Paths from "
+            "`riskmodel forecast` carry theirs, and a different one here is an error"
         ),
     )
     parser.add_argument(
         "--paths",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="Monte Carlo paths (default: one per forecast path; otherwise forecast paths "
         "are resampled with replacement)",
     )
     parser.add_argument(
-        "--seed", type=_non_negative_int, default=0, metavar="S", help="seed (default 0)"
+        "--seed", type=non_negative_int, default=0, metavar="S", help="the run's seed (default 0)"
     )
     parser.add_argument(
         "--scheduler",
@@ -61,7 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--chunk-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="paths per chunk (bounds memory; does not change results; default 8192)",
     )
@@ -78,33 +81,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.set_defaults(handler=run)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def load_propagation_block(name_or_path: str) -> Any:
-    """Return a scenario's allocation rule (its validated ``propagation:`` block).
-
-    Raises
-    ------
-    riskmodel.exceptions.ScenarioError
-        If the scenario cannot be found, read or validated.
-    """
-    from riskmodel.config.scenario import load_scenario
-
-    return load_scenario(name_or_path).allocation
 
 
 class _Progress:
@@ -168,39 +144,13 @@ def _summary(ds: Any, top: int = TOP_N) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand."""
-    from riskmodel.exceptions import ScenarioError
-    from riskmodel.propagation import (
-        DEFAULT_CHUNK_SIZE,
-        propagate,
-        read_paths,
-        write_shortage_outputs,
-    )
+    from riskmodel.pipeline import shortage
+    from riskmodel.propagation import DEFAULT_CHUNK_SIZE, read_paths, write_shortage_outputs
 
-    paths = read_paths(args.forecast)
-    recorded = str(paths.attrs.get("scenario", "") or "")
-    scenario_name = args.scenario or recorded
-    block = None
-    if args.scenario:
-        block = load_propagation_block(args.scenario)
-        if recorded and Path(args.scenario).stem != Path(recorded).stem:
-            print(
-                f"riskmodel: warning: the forecast paths were made under scenario '{recorded}'; "
-                f"allocation is taken from '{args.scenario}'",
-                file=sys.stderr,
-            )
-    elif recorded:
-        try:
-            block = load_propagation_block(recorded)
-        except ScenarioError as err:
-            print(
-                f"riskmodel: warning: cannot load the forecast's scenario ({err}); "
-                "using proportional allocation",
-                file=sys.stderr,
-            )
-    ds = propagate(
-        paths,
-        args.params,
-        scenario=block,
+    ds = shortage(
+        read_paths(args.forecast),
+        scenario=args.scenario,
+        params=args.params,
         n_paths=args.paths,
         seed=args.seed,
         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
@@ -208,14 +158,13 @@ def run(args: argparse.Namespace) -> int:
         kernel=args.kernel,
         progress=_Progress(),
     )
-    ds.attrs["allocation_scenario"] = scenario_name
     files = write_shortage_outputs(ds, args.out)
     attrs = ds.attrs
     resampled = ", resampled" if attrs["resampled_forecast_paths"] else ""
     print(
         f"riskmodel shortage: {attrs['n_paths']:,} paths ({attrs['n_forecast_paths']:,} forecast "
         f"paths{resampled}), scenario {attrs['scenario'] or '-'}, allocation "
-        f"{attrs['allocation']}, seed {attrs['seed']}, {ds.sizes['month']} months "
+        f"{attrs['allocation']}, seed {attrs['run_seed']}, {ds.sizes['month']} months "
         f"{ds['month'].values[0]}..{ds['month'].values[-1]}"
     )
     if attrs.get("regions_without_data"):

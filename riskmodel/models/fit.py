@@ -60,7 +60,12 @@ class FittedModel:
 
     @property
     def attrs(self) -> dict[str, Any]:
-        """Provenance: version, model type, data and priors hashes, seed, backend."""
+        """Provenance and context of the fit.
+
+        Version, model type, data and priors hashes, seeds, backend, the regime
+        schedule (``regimes``, ``regime_starts``, ``future_regime_starts``), ``as_of``
+        and the model settings the forecast reuses.
+        """
         return dict(self.idata.posterior.attrs)
 
     @property
@@ -170,6 +175,10 @@ def fit_model(
         "free_variables": ",".join(free),
         "regimes": "|".join(inputs.regimes.names),
         "regime_starts": "|".join(str(s) for s in inputs.regimes.starts),
+        # What the forecast needs from the data, so it runs from the saved fit alone:
+        # the origin of a point-in-time fit and the regimes dated after its last month.
+        "as_of": "" if inputs.as_of is None else str(inputs.as_of),
+        "future_regime_starts": "|".join(str(s) for s in inputs.future_regime_starts),
         "dropped": "|".join(inputs.dropped),
         # Settings the forecast must reuse, so it follows the priors the fit used.
         "student_t_nu": float(priors.setting("student_t_nu")),

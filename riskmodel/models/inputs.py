@@ -57,6 +57,7 @@ class ModelInputs:
     licences: LicenceCounts | None
     dropped: tuple[str, ...] = field(default=())  # what was left out of the window, and why
     future_regime_starts: tuple[pd.Period, ...] = field(default=())  # dated after the window
+    as_of: pd.Period | None = None  # the point in time of a point-in-time run
 
     @property
     def n_months(self) -> int:
@@ -84,7 +85,11 @@ class ModelInputs:
 
     @property
     def data_hash(self) -> str:
-        """A stable hash of exactly what the model sees (observations, regimes, licences)."""
+        """A stable hash of what the fit sees and records (observations, regimes, licences).
+
+        The regime starts dated after the window are part of it: a saved fit carries
+        them to the forecast, so a fit made before a new event was added is not reused.
+        """
         payload = {
             "product": self.product,
             "months": [str(self.months[0]), str(self.months[-1])],
@@ -100,6 +105,7 @@ class ModelInputs:
                 )
             ],
             "regimes": [list(self.regimes.names), self.regimes.index.tolist()],
+            "future_regime_starts": [str(s) for s in self.future_regime_starts],
             "licences": None
             if self.licences is None
             else [np.asarray(a).tolist() for a in vars(self.licences).values()],

@@ -70,27 +70,26 @@ def effective_month(date: pd.Timestamp, day_known: bool = True) -> pd.Period:
     return month
 
 
-def regime_schedule(events: pd.DataFrame, months: pd.PeriodIndex) -> RegimeSchedule:
-    """Build the regime schedule of a product over the modelling window.
+def regime_starts(events: pd.DataFrame | None) -> list[tuple[pd.Period, str]]:
+    """Return every regime a product's events open, in time order, with no window.
 
     Parameters
     ----------
-    events : pandas.DataFrame
+    events : pandas.DataFrame or None
         Policy events already filtered to the product (columns ``date``,
         ``event_type``, and optionally ``day_known``).
-    months : pandas.PeriodIndex
-        The modelled months.
 
     Returns
     -------
-    RegimeSchedule
+    list of (pandas.Period, str)
+        The first month of each regime and its label (e.g. ``"2025-04
+        control_effective"``); empty when no control is ever put in force.
     """
-    index = np.full(len(months), -1, dtype=np.int64)
     if events is None or len(events) == 0:
-        return RegimeSchedule((), (), index)
+        return []
     ev = events[events["event_type"].isin(REGIME_EVENT_TYPES)].copy()
     if ev.empty:
-        return RegimeSchedule((), (), index)
+        return []
     day_known = ev["day_known"] if "day_known" in ev else pd.Series(True, index=ev.index)
     ev["start"] = [
         effective_month(pd.Timestamp(d), bool(k))
@@ -99,20 +98,39 @@ def regime_schedule(events: pd.DataFrame, months: pd.PeriodIndex) -> RegimeSched
     ev = ev.sort_values(["start", "date"])
     control = ev[ev["event_type"].isin(CONTROL_START_TYPES)]
     if control.empty:
-        return RegimeSchedule((), (), index)
-    first = control["start"].iloc[0]
-    ev = ev[ev["start"] >= first]
-    starts: list[pd.Period] = []
-    names: list[str] = []
-    for start, group in ev.groupby("start", sort=True):
-        if start > months[-1]:
-            break
-        starts.append(start)
-        names.append(f"{start} {'+'.join(sorted(set(group['event_type'])))}")
-    for r, start in enumerate(starts):
+        return []
+    ev = ev[ev["start"] >= control["start"].iloc[0]]
+    return [
+        (start, f"{start} {'+'.join(sorted(set(group['event_type'])))}")
+        for start, group in ev.groupby("start", sort=True)
+    ]
+
+
+def regime_schedule(events: pd.DataFrame | None, months: pd.PeriodIndex) -> RegimeSchedule:
+    """Build the regime schedule of a product over the modelling window.
+
+    Regimes that start after the window's last month are not part of it; see
+    :func:`regime_starts` for all of them.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Policy events already filtered to the product (see :func:`regime_starts`).
+    months : pandas.PeriodIndex
+        The modelled months.
+
+    Returns
+    -------
+    RegimeSchedule
+    """
+    index = np.full(len(months), -1, dtype=np.int64)
+    inside = [(s, n) for s, n in regime_starts(events) if s <= months[-1]]
+    for r, (start, _name) in enumerate(inside):
         index[np.asarray(months >= start)] = r
     # A regime superseded before the window opens has no month to inform it: drop it.
     used = sorted(set(index[index >= 0].tolist()))
     remap = {old: new for new, old in enumerate(used)}
     index = np.array([remap.get(int(i), -1) for i in index], dtype=np.int64)
-    return RegimeSchedule(tuple(names[i] for i in used), tuple(starts[i] for i in used), index)
+    return RegimeSchedule(
+        tuple(inside[i][1] for i in used), tuple(inside[i][0] for i in used), index
+    )

@@ -99,13 +99,15 @@ def test_as_of_no_data_at_or_after_the_origin_is_used(monkeypatch):
         last = inputs.months[inputs.obs_months.max(axis=1, where=inputs.obs_mask, initial=0)]
         assert (last < cutoff).all()
         assert all(s <= cutoff for s in inputs.regimes.starts)
-        assert all(s <= cutoff for s in inputs.future_regime_starts)
+        # regimes opened by events known at the origin: an event late in the origin
+        # month counts from the month after it, never later
+        assert all(s <= cutoff + 1 for s in inputs.future_regime_starts)
         if inputs.licences is not None:
             assert (inputs.months[inputs.licences.last] < cutoff).all()
         assert inputs.data_hash == load_inputs(as_of=origin).data_hash
 
 
-def _fake_fit(inputs, priors=None, sampler=None):
+def _fake_fit(inputs, priors=None, sampler=None, seed=None):
     """A fitted model with fixed draws on the as-of inputs' months (no sampling)."""
     import arviz as az
 
@@ -119,10 +121,16 @@ def _fake_fit(inputs, priors=None, sampler=None):
         months=inputs.months,
         level=tuple(inputs.log_location()),
         approval_last=(0.9,) * n,
-        seed=sampler.seed % 1000,
+        seed=seed % 1000,
+    )
+    post.attrs.update(  # what fit_model records for the forecast
+        as_of=str(inputs.as_of or ""),
+        future_regime_starts="|".join(str(s) for s in inputs.future_regime_starts),
+        student_t_nu=4.0,
+        share_knot_months=6,
     )
     report = ConvergenceReport(1.0, 1000.0, 1000.0, 0, 1.0)
-    return FittedModel(az.InferenceData(posterior=post), report, {"seed": sampler.seed})
+    return FittedModel(az.InferenceData(posterior=post), report, {"seed": seed})
 
 
 def test_bayes_with_a_fixed_posterior(monkeypatch):
@@ -130,14 +138,14 @@ def test_bayes_with_a_fixed_posterior(monkeypatch):
 
     calls = []
 
-    def fake(inputs, priors=None, sampler=None):
-        calls.append((inputs, sampler))
-        return _fake_fit(inputs, priors, sampler)
+    def fake(inputs, priors=None, sampler=None, seed=None):
+        calls.append((inputs, seed))
+        return _fake_fit(inputs, priors, sampler, seed)
 
     monkeypatch.setattr(pipeline, "fit", fake)
     res = run_backtest(["2025-05"], models=("bayes", "ets"), n_paths=100, seed=2)
-    ((inputs, sampler),) = calls
-    assert sampler.seed == origin_seed(2, "2025-05")
+    ((inputs, seed),) = calls
+    assert seed == origin_seed(2, "2025-05")  # the origin's run seed
     bayes = res.scores[res.scores["model"] == "bayes"]
     # the Bayesian model forecasts every destination modelled at the origin
     assert set(bayes["destination"]) == set(res.scores["destination"])

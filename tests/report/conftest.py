@@ -94,25 +94,37 @@ def make_fake_pipeline(calls: list, *, data_hash: str = "h1", passed: bool = Tru
     import pandas as pd
 
     mod = types.ModuleType("riskmodel.pipeline")
+    read: list = []
 
-    def load_inputs(data=None, events=None, licences=None, product=None, as_of=None):
-        calls.append(("load_inputs", data, events, product))
+    def read_sources(data=None, events=None, licences=None):
+        from riskmodel.customs import load_bundled_customs, load_bundled_events
+
+        calls.append(("read_sources", data, events))
+        read.append(
+            types.SimpleNamespace(
+                customs=load_bundled_customs(), events=load_bundled_events(), files=("c.csv",)
+            )
+        )
+        return read[-1]
+
+    def load_inputs(sources, events=None, licences=None, product=None, as_of=None):
+        calls.append(("load_inputs", sources is read[-1], product))
         return types.SimpleNamespace(data_hash=data_hash, product=product or "magnets")
 
-    def fit_cached(cache_dir, inputs, priors=None, sampler=None):
+    def fit_cached(cache_dir, inputs, priors=None, sampler=None, seed=None):
         cache = Path(cache_dir)
         stamp = cache / "posterior.nc"
         reuse = stamp.is_file() and json.loads(stamp.read_text())["data_hash"] == inputs.data_hash
         if not reuse:
             cache.mkdir(parents=True, exist_ok=True)
             stamp.write_text(json.dumps({"data_hash": inputs.data_hash}))
-        calls.append(("fit_cached", str(cache), reuse))
+        calls.append(("fit_cached", str(cache), reuse, seed))
         return _FakeFit(inputs.data_hash, passed)
 
     def forecast(fitted, *, scenario, horizon, n_paths, seed):
-        calls.append(("forecast", scenario, horizon, n_paths, seed))
+        calls.append(("forecast", scenario.name, horizon, n_paths, seed))
         months = pd.period_range("2026-01", periods=horizon, freq="M")
-        return synthetic_report._paths(scenario, months, n_paths, seed % 1000)
+        return synthetic_report._paths(scenario.name, months, n_paths, seed % 1000)
 
     def write_forecast(ds, out_dir):
         out = Path(out_dir)
@@ -122,7 +134,8 @@ def make_fake_pipeline(calls: list, *, data_hash: str = "h1", passed: bool = Tru
         )
         ds.to_netcdf(out / "paths.nc", engine="h5netcdf")
 
-    def shortage(paths_ds, *, scenario, n_paths, seed):
+    def shortage(paths_ds, *, n_paths, seed):
+        scenario = paths_ds.attrs["scenario"]
         calls.append(("shortage", scenario, n_paths, seed))
         months = pd.PeriodIndex([str(m) for m in paths_ds["month"].values], freq="M")
         return synthetic_report._shortage(scenario, months, 0.0)
@@ -134,7 +147,15 @@ def make_fake_pipeline(calls: list, *, data_hash: str = "h1", passed: bool = Tru
         ds[1].to_csv(out / "stockout.csv", index=False)
         (out / "shortage.nc").write_bytes(b"")
 
-    for fn in (load_inputs, fit_cached, forecast, write_forecast, shortage, write_shortage):
+    for fn in (
+        read_sources,
+        load_inputs,
+        fit_cached,
+        forecast,
+        write_forecast,
+        shortage,
+        write_shortage,
+    ):
         setattr(mod, fn.__name__, fn)
     return mod
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from riskmodel.cli import main
+from riskmodel.seeds import stage_seeds
 
 
 def test_runs_the_pipeline_and_reuses_the_posterior(tmp_path, fake_pipeline, capsys):
@@ -31,36 +32,49 @@ def test_runs_the_pipeline_and_reuses_the_posterior(tmp_path, fake_pipeline, cap
     assert printed.out.strip() == str(out / "index.html")
     assert out.is_symlink() and (out / "index.html").is_file()
     kinds = [c[0] for c in calls]
-    assert kinds == ["load_inputs", "fit_cached", "forecast", "shortage", "forecast", "shortage"]
-    fit_call = calls[1]
+    assert kinds == [
+        "read_sources",  # the customs data and events are read once
+        "load_inputs",  # from the sources read
+        "fit_cached",
+        "forecast",
+        "shortage",
+        "forecast",
+        "shortage",
+    ]
+    assert calls[1][1] is True  # the inputs come from the sources read, not the files again
+    fit_call = calls[2]
     assert fit_call[1] == str(tmp_path / "reports" / "magnets.d" / "cache") and fit_call[2] is False
     forecasts = [c for c in calls if c[0] == "forecast"]
     assert [c[1] for c in forecasts] == ["baseline", "us_embargo"]
     assert {c[2:4] for c in forecasts} == {(12, 40)}
     shortages = [c for c in calls if c[0] == "shortage"]
+    assert [c[1] for c in shortages] == ["baseline", "us_embargo"]  # the paths' scenario
     assert {c[2] for c in shortages} == {None}
-    # Same seeds for every scenario, different for the two stages.
-    assert len({c[4] for c in forecasts}) == 1 and len({c[3] for c in shortages}) == 1
-    assert forecasts[0][4] != shortages[0][3]
+    # Every stage gets the run's seed and derives its own from it, as the stage commands do.
+    assert fit_call[3] == 7
+    assert {c[4] for c in forecasts} == {7} and {c[3] for c in shortages} == {7}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenarios"] == ["baseline", "us_embargo"]
     assert summary["run"]["posterior_reused"] is False
+    seeds = stage_seeds(7)
     assert summary["run"]["seed"] == 7
+    assert summary["run"]["forecast_seed"] == seeds.forecast
+    assert summary["run"]["shortage_seed"] == seeds.shortage
     assert not list((tmp_path / "reports" / "magnets.d").glob(".work-*"))
 
     calls.clear()
     assert main(args) == 0
-    assert calls[1] == ("fit_cached", fit_call[1], True)
+    assert calls[2] == ("fit_cached", fit_call[1], True, 7)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["posterior_reused"] is True
     assert summary["changes"]["first_report"] is False
 
 
 def test_default_scenarios_are_all_bundled_baseline_first(tmp_path, fake_pipeline):
-    from riskmodel.commands.report import _resolve_scenarios
     from riskmodel.config.scenario import list_scenarios
+    from riskmodel.report.run import resolve_scenarios
 
-    labels = [label for label, _spec, _desc in _resolve_scenarios([])]
+    labels = [s.name for s in resolve_scenarios([])]
     assert labels[:2] == ["baseline", "suspension_lapse"]
     assert sorted(labels) == sorted(list_scenarios())
 
@@ -138,7 +152,7 @@ def test_pipeline_error_keeps_previous_report(tmp_path, fake_pipeline, capsys):
     def bad_data(*args, **kwargs):
         raise DataValidationError("quantity is negative", file="x.csv", line=3, column="quantity")
 
-    mod.load_inputs = bad_data
+    mod.read_sources = bad_data
     assert main(["report", "--out", str(out), "--scenario", "baseline"]) == 2
     assert "x.csv, line 3, column 'quantity': quantity is negative" in capsys.readouterr().err
     assert (out / "index.html").read_bytes() == before

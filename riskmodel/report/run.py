@@ -1,0 +1,327 @@
+"""The scheduled report as a library function: data -> fit -> forecast -> shortage -> report.
+
+:func:`scheduled_report` is what ``riskmodel report`` runs, for an Airflow or Prefect
+task::
+
+    from riskmodel.report import ReportOptions, scheduled_report
+
+    result = scheduled_report(ReportOptions(out=Path("/srv/reports/magnets"), wait=True))
+
+It reads the customs data and events once, fits the model or reuses the cached
+posterior when data and priors are unchanged, forecasts and propagates every scenario
+(all bundled scenarios by default, ``baseline`` first; the fit, the expensive part, is
+shared), renders the report and swaps it into place (see
+:mod:`riskmodel.report.schedule`: a lock, a fresh directory, an atomic symlink swap).
+
+Seeds: the run's seed gives each stage its own (:func:`riskmodel.seeds.stage_seeds`),
+exactly as the stage commands do, so ``riskmodel fit``, ``forecast`` and ``shortage``
+with ``--seed S`` reproduce the report's numbers. Every scenario uses the same seeds
+(common random numbers), so differences between scenarios are not sampling noise.
+
+The pipeline (which imports PyMC) is imported only when the run starts, so importing
+:mod:`riskmodel.report` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from riskmodel.exceptions import RiskModelError
+from riskmodel.seeds import stage_seeds
+
+if TYPE_CHECKING:  # the stages load on use, so `riskmodel report --help` stays fast
+    from riskmodel.config.scenario import Scenario
+
+DEFAULT_HORIZON = 18
+DEFAULT_PATHS = 1000
+DEFAULT_OUT = "report"
+#: Scenarios listed first when all bundled scenarios are run.
+_FIRST = ("baseline", "suspension_lapse")
+
+
+@dataclass
+class ReportOptions:
+    """Settings of one scheduled report run (the flags of ``riskmodel report``).
+
+    Parameters
+    ----------
+    out : Path
+        The report path readers open (a symlink managed by
+        :func:`riskmodel.report.run_report`).
+    data : list of str
+        Customs series files; empty for the bundled data.
+    events : str, optional
+        Policy events file; default the bundled one.
+    product : str, optional
+        Product to model; default the pipeline's (``magnets``).
+    scenarios : list of str
+        Scenario names or YAML paths; empty for every bundled scenario
+        (``baseline`` and ``suspension_lapse`` first). The first is the headline's.
+    cache : Path, optional
+        Posterior cache; default ``<out>.d/cache``.
+    wait : bool
+        Wait for a running report instead of exiting at once.
+    n_paths : int
+        Forecast paths per scenario.
+    horizon : int
+        Forecast months.
+    seed : int
+        The run's seed; each stage derives its own from it.
+    strict : bool
+        Exit 1 when the fit fails its convergence checks (the report is still published).
+    draws, tune, chains : int, optional
+        NUTS settings of a fit; ``riskmodel fit``'s defaults where not given.
+    backend : str, optional
+        NUTS backend; default nutpie when installed.
+    """
+
+    out: Path = field(default_factory=lambda: Path(DEFAULT_OUT))
+    data: list[str] = field(default_factory=list)
+    events: str | None = None
+    product: str | None = None
+    scenarios: list[str] = field(default_factory=list)
+    cache: Path | None = None
+    wait: bool = False
+    n_paths: int = DEFAULT_PATHS
+    horizon: int = DEFAULT_HORIZON
+    seed: int = 0
+    strict: bool = False
+    draws: int | None = None
+    tune: int | None = None
+    chains: int | None = None
+    backend: str | None = None
+
+    def sampler(self) -> Any:
+        """Return the NUTS settings of the fit (``riskmodel fit`` defaults where not given)."""
+        from riskmodel.sampling import SamplerConfig, default_backend
+
+        d = SamplerConfig()
+        return SamplerConfig(
+            backend=self.backend or default_backend(),
+            draws=self.draws or d.draws,
+            tune=self.tune or d.tune,
+            chains=self.chains or d.chains,
+            seed=self.seed,
+        )
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the posterior cache lives."""
+        from riskmodel.report.schedule import report_paths
+
+        if self.cache is not None:
+            return Path(self.cache)
+        return report_paths(self.out).store / "cache"
+
+    def validate(self) -> None:
+        """Raise :class:`~riskmodel.exceptions.RiskModelError` listing every bad setting."""
+        problems = []
+        if self.n_paths < 1:
+            problems.append(f"paths must be at least 1, got {self.n_paths}")
+        if self.horizon < 1:
+            problems.append(f"horizon must be at least 1 month, got {self.horizon}")
+        if self.seed < 0:
+            problems.append(f"seed must be 0 or more, got {self.seed}")
+        for path in self.data:
+            if not Path(path).is_file():
+                problems.append(f"data file not found: {path}")
+        if self.events is not None and not Path(self.events).is_file():
+            problems.append(f"events file not found: {self.events}")
+        if problems:
+            raise RiskModelError("; ".join(problems))
+
+
+@dataclass
+class ReportResult:
+    """What a scheduled run produced.
+
+    Attributes
+    ----------
+    out : Path
+        The report path (the symlink).
+    index : Path
+        ``out/index.html``.
+    fit_passed : bool
+        Whether the fit passed its convergence checks.
+    posterior_reused : bool
+        Whether the cached posterior was reused.
+    scenarios : list of str
+        The scenarios in the report, headline first.
+    """
+
+    out: Path
+    index: Path
+    fit_passed: bool
+    posterior_reused: bool
+    scenarios: list[str]
+
+
+def resolve_scenarios(names: Sequence[str]) -> list[Scenario]:
+    """Load every scenario up front, so a typo fails before the fit.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Scenario names or YAML paths; empty for every bundled scenario
+        (``baseline`` and ``suspension_lapse`` first).
+
+    Returns
+    -------
+    list of Scenario
+
+    Raises
+    ------
+    RiskModelError
+        For an unknown or invalid scenario, or one given twice.
+    """
+    from riskmodel.config.scenario import list_scenarios, load_scenario
+
+    if not names:
+        bundled = list_scenarios()
+        names = [n for n in _FIRST if n in bundled] + [n for n in bundled if n not in _FIRST]
+        if not names:
+            raise RiskModelError("no bundled scenarios found; give --scenario")
+    out = [load_scenario(spec) for spec in names]
+    labels = [s.name for s in out]
+    repeated = sorted({x for x in labels if labels.count(x) > 1})
+    if repeated:
+        raise RiskModelError(f"scenario {repeated[0]!r} is given twice")
+    return out
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportResult:
+    """Run the pipeline and publish the report: what ``riskmodel report`` does.
+
+    Parameters
+    ----------
+    options : ReportOptions
+        The settings (see the class).
+    progress : riskmodel.report.progress.Progress, optional
+        Stage progress; default: plain log lines (a bar in a terminal).
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    LockedError
+        If another run is writing the same report (and ``options.wait`` is false).
+    RiskModelError
+        For bad data, priors, scenarios or settings; the previous report is kept.
+    """
+    from riskmodel.report.inputs import ReportInputs, ScenarioResult
+    from riskmodel.report.progress import Progress
+    from riskmodel.report.render import render_report
+    from riskmodel.report.schedule import report_paths, run_report
+
+    options.validate()
+    scenarios = resolve_scenarios(options.scenarios)
+    own_progress = progress is None
+    if progress is None:
+        progress = Progress(total=3 + 2 * len(scenarios), desc="riskmodel report")
+    seeds = stage_seeds(options.seed)
+    state: dict[str, Any] = {}
+
+    def build(directory: Path) -> None:
+        # Looked up at run time, so a test (or a caller) may stand in another pipeline.
+        pipeline = importlib.import_module("riskmodel.pipeline")
+        with progress.stage("load data"):
+            sources = pipeline.read_sources(list(options.data) or None, options.events)
+            inputs = pipeline.load_inputs(sources, product=options.product)
+        cache = options.cache_dir
+        with progress.stage("fit (or reuse the cached posterior)"):
+            before = _file_state(cache / "posterior.nc")
+            fitted = pipeline.fit_cached(
+                cache, inputs, sampler=options.sampler(), seed=options.seed
+            )
+            reused = before is not None and before == _file_state(cache / "posterior.nc")
+            progress.note(
+                "reused the cached posterior"
+                if reused
+                else f"fitted the model; posterior cached in {cache}"
+            )
+        work = Path(tempfile.mkdtemp(prefix=".work-", dir=report_paths(options.out).store))
+        try:
+            results = []
+            for scenario in scenarios:
+                where = work / scenario.name
+                with progress.stage(f"forecast {scenario.name}"):
+                    paths_ds = pipeline.forecast(
+                        fitted,
+                        scenario=scenario,
+                        horizon=options.horizon,
+                        n_paths=options.n_paths,
+                        seed=options.seed,
+                    )
+                    pipeline.write_forecast(paths_ds, where)
+                with progress.stage(f"shortage {scenario.name}"):
+                    short = pipeline.shortage(paths_ds, n_paths=None, seed=options.seed)
+                    pipeline.write_shortage(short, where)
+                results.append(
+                    ScenarioResult.from_dirs(scenario.name, where, description=scenario.description)
+                )
+            with progress.stage("render report"):
+                diagnostics = fitted.diagnostics_dict()
+                run_inputs = ReportInputs(
+                    approval=fitted.approval_summary(),
+                    diagnostics=diagnostics,
+                    scenarios=results,
+                    customs=sources.customs,
+                    events=sources.events,
+                    attrs=dict(fitted.attrs),
+                    settings={
+                        "scenarios": [s.name for s in scenarios],
+                        "n_paths": options.n_paths,
+                        "horizon": options.horizon,
+                        "seed": options.seed,
+                        "sampler_seed": seeds.sampler,
+                        "forecast_seed": seeds.forecast,
+                        "shortage_seed": seeds.shortage,
+                        "posterior_cache": str(cache),
+                        "posterior_reused": reused,
+                    },
+                    data_files=list(sources.files),
+                )
+                render_report(run_inputs, directory)
+            state.update(passed=bool(diagnostics.get("passed", False)), reused=reused)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    try:
+        out = run_report(options.out, build, wait=options.wait)
+    finally:
+        if own_progress:
+            progress.close()
+    return ReportResult(
+        out=out,
+        index=out / "index.html",
+        fit_passed=bool(state.get("passed", False)),
+        posterior_reused=bool(state.get("reused", False)),
+        scenarios=[s.name for s in scenarios],
+    )
+
+
+__all__ = [
+    "DEFAULT_HORIZON",
+    "DEFAULT_OUT",
+    "DEFAULT_PATHS",
+    "ReportOptions",
+    "ReportResult",
+    "resolve_scenarios",
+    "scheduled_report",
+]
