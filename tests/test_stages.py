@@ -143,7 +143,7 @@ def _priority_scenario(tmp_path, name="baseline"):
 def test_shortage_uses_the_carried_scenario_and_refuses_another(tmp_path):
     mine = load_scenario(_priority_scenario(tmp_path))
     paths = pipeline.forecast(_fitted(), scenario=mine, horizon=3, n_paths=10)
-    assert pipeline.shortage_scenario(paths).propagation["allocation"] == "priority"
+    assert pipeline.shortage_scenario(paths).allocation.rule == "priority"
     assert pipeline.shortage_scenario(paths, mine).digest() == mine.digest()  # the same: fine
     with pytest.raises(ScenarioError, match="differs from the scenario 'baseline'"):
         pipeline.shortage_scenario(paths, "baseline")  # the bundled one of that name
