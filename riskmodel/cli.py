@@ -89,7 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         The process exit code (0 ok, 1 failed check, 2 bad input, 130 interrupted).
     """
     parser = build_parser()
-    args = parser.parse_args(None if argv is None else list(argv))
+    try:
+        args = parser.parse_args(None if argv is None else list(argv))
+    except SystemExit as exc:  # --help, --version, or a usage error (one line, exit 2)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+
     _configure_logging(args.verbose)
     try:
         return int(args.handler(args) or 0)

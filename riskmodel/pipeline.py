@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from riskmodel.config.limits import check_setting
 from riskmodel.config.priors import PriorSet
 from riskmodel.config.scenario import Scenario, load_scenario, parse_scenario
 from riskmodel.customs import (
@@ -378,6 +379,7 @@ def forecast(
     """
     from riskmodel.forecast import forecast_paths
 
+    horizon, n_paths = check_setting("horizon", horizon), check_setting("paths", n_paths)
     context = fit_context(fitted)
     scen = resolve_scenario(scenario)
     stage_seed = stage_seeds(seed).forecast

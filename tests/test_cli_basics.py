@@ -6,10 +6,7 @@ from riskmodel.cli import main
 
 
 def test_version_flag(capsys):
-    try:
-        main(["--version"])
-    except SystemExit as exc:
-        assert exc.code == 0
+    assert main(["--version"]) == 0
     assert __version__ in capsys.readouterr().out
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from riskmodel.config.limits import check_setting
 from riskmodel.exceptions import RiskModelError
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -20,26 +22,19 @@ def month_arg(text: str) -> str:
     return text
 
 
-def positive_int(text: str) -> int:
-    """Argparse type for an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def bounded_int(name: str) -> Callable[[str], int]:
+    """Argparse type for the whole-number setting ``name`` within its :data:`LIMITS`."""
 
+    def parse(text: str) -> int:
+        try:
+            return check_setting(name, int(text))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r:.40}") from None
+        except RiskModelError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
 
-def non_negative_int(text: str) -> int:
-    """Argparse type for an integer >= 0 (a seed)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+    parse.__name__ = name  # argparse names the type in its messages
+    return parse
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
@@ -75,18 +70,20 @@ def add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
         help="NUTS backend (default: nutpie when installed, else pymc)",
     )
     g.add_argument(
-        "--draws", type=positive_int, default=d.draws, help=f"draws per chain ({d.draws})"
+        "--draws", type=bounded_int("draws"), default=d.draws, help=f"draws per chain ({d.draws})"
     )
     g.add_argument(
-        "--tune", type=positive_int, default=d.tune, help=f"warm-up per chain ({d.tune})"
+        "--tune", type=bounded_int("tune"), default=d.tune, help=f"warm-up per chain ({d.tune})"
     )
-    g.add_argument("--chains", type=positive_int, default=d.chains, help=f"chains ({d.chains})")
+    g.add_argument(
+        "--chains", type=bounded_int("chains"), default=d.chains, help=f"chains ({d.chains})"
+    )
     g.add_argument(
         "--target-accept", type=float, default=d.target_accept, help="NUTS target acceptance"
     )
     g.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=bounded_int("seed"),
         default=0,
         help="the run's seed (0); each stage derives its own from it, as in 'riskmodel report'",
     )

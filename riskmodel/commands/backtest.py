@@ -9,8 +9,8 @@ import time
 from riskmodel.commands._common import (
     add_data_arguments,
     add_sampler_arguments,
+    bounded_int,
     month_arg,
-    positive_int,
     sampler_from_args,
 )
 
@@ -69,9 +69,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="YYYY-MM,...",
         help=f"origin months, each run as --as-of (default {','.join(_ORIGINS)})",
     )
-    parser.add_argument("--horizon", type=positive_int, default=6, help="months ahead (6)")
     parser.add_argument(
-        "--paths", type=positive_int, default=1000, help="paths per model and origin (1000)"
+        "--horizon", type=bounded_int("horizon"), default=6, help="months ahead (6)"
+    )
+    parser.add_argument(
+        "--paths",
+        type=bounded_int("paths"),
+        default=1000,
+        help="paths per model and origin (1000)",
     )
     add_sampler_arguments(parser)
     parser.add_argument(

@@ -12,8 +12,8 @@ import numpy as np
 from riskmodel.commands._common import (
     add_data_arguments,
     add_sampler_arguments,
+    bounded_int,
     inputs_from_args,
-    positive_int,
     sampler_from_args,
 )
 
@@ -45,8 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="bundled scenario name (baseline, escalation, relief, us_embargo, "
         "suspension_lapse) or a scenario YAML file (default: baseline)",
     )
-    parser.add_argument("--horizon", type=positive_int, default=12, help="months ahead (12)")
-    parser.add_argument("--paths", type=positive_int, default=2000, help="number of paths (2000)")
+    parser.add_argument(
+        "--horizon", type=bounded_int("horizon"), default=12, help="months ahead (12)"
+    )
+    parser.add_argument(
+        "--paths", type=bounded_int("paths"), default=2000, help="number of paths (2000)"
+    )
     parser.add_argument(
         "--model", choices=MODELS, default="bayes", help="bayes (default) or a baseline"
     )

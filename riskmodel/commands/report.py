@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from riskmodel.commands._common import non_negative_int, positive_int
+from riskmodel.commands._common import bounded_int
 from riskmodel.report.run import DEFAULT_HORIZON, DEFAULT_OUT, DEFAULT_PATHS, ReportOptions
 
 __all__ = ["EXIT_LOCKED", "add_parser", "load_config", "options_from_args", "run"]
@@ -78,77 +78,60 @@ def load_config(path: str | Path) -> dict[str, Any]:
     Raises
     ------
     RiskModelError
-        Listing every problem: unreadable file, not a mapping, unknown keys,
-        wrong types.
+        Listing every problem, each with its line and column: unreadable file
+        (read by :func:`riskmodel.config.yamlio.read_yaml`: duplicate keys, aliases
+        and oversized files refused), not a mapping, unknown keys, wrong types,
+        numbers out of range (:data:`riskmodel.config.limits.LIMITS`).
     """
-    import yaml
-
-    from riskmodel.exceptions import RiskModelError
+    from riskmodel.config.limits import LIMITS
+    from riskmodel.config.yamlio import Problems, clip, read_yaml
+    from riskmodel.exceptions import PriorsError, RiskModelError
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RiskModelError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RiskModelError(f"{path}: cannot read the config file: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise RiskModelError(f"{path}: not valid YAML{where}") from None
+        raw = read_yaml(path)
+    except PriorsError as err:
+        raise RiskModelError(str(err)) from None
     if raw is None:
         return {}
-    if not isinstance(raw, dict):
-        raise RiskModelError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    problems = Problems(raw)
+    if not problems.mapping(raw, "", "settings"):
+        raise RiskModelError(f"{path}: {'; '.join(problems)}")
     base = path.resolve().parent
-    problems: list[str] = []
     out: dict[str, Any] = {}
 
-    def as_path(value: Any) -> str:
-        p = Path(str(value)).expanduser()
+    def as_path(value: str) -> str:
+        p = Path(value).expanduser()
         return str(p if p.is_absolute() else base / p)
 
-    def str_list(key: str, value: Any) -> list[str] | None:
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-        problems.append(f"{key} must be a string or a list of strings")
-        return None
-
+    problems.keys(raw, _CONFIG_KEYS, "")
     for key, value in raw.items():
         if key not in _CONFIG_KEYS:
-            problems.append(f"unknown key {key!r} (allowed: {', '.join(_CONFIG_KEYS)})")
-        elif key == "data":
-            items = str_list(key, value)
-            if items is not None:
+            continue
+        if key in ("data", "scenario", "scenarios"):
+            items = problems.names(value, key, single=True)
+            if items is None:
+                continue
+            if key == "data":
                 out["data"] = [as_path(v) for v in items]
-        elif key in ("scenario", "scenarios"):
-            items = str_list(key, value)
-            if items is not None:
+            else:
                 out["scenarios"] = [
                     as_path(v) if v.endswith((".yaml", ".yml")) or "/" in v else v for v in items
                 ]
-        elif key in ("events", "out", "cache"):
-            if not isinstance(value, str):
-                problems.append(f"{key} must be a path (a string)")
+        elif key in ("events", "out", "cache", "product", "backend"):
+            if not isinstance(value, str) or not value.strip():
+                problems.add(key, f"must be a non-empty text, got {clip(value)}")
             else:
-                out[key] = as_path(value)
-        elif key in ("product", "backend"):
-            if not isinstance(value, str):
-                problems.append(f"{key} must be a string")
-            else:
-                out[key] = value
+                out[key] = as_path(value) if key in ("events", "out", "cache") else value
         elif key in ("wait", "strict"):
-            if not isinstance(value, bool):
-                problems.append(f"{key} must be true or false")
-            else:
-                out[key] = value
+            out[key] = problems.flag(value, key)
         else:  # paths, horizon, seed, draws, tune, chains
-            if isinstance(value, bool) or not isinstance(value, int):
-                problems.append(f"{key} must be a whole number")
-            else:
-                out["n_paths" if key == "paths" else key] = value
+            low, high = LIMITS[key]
+            number = problems.number(value, key, low=low, high=high, integer=True)
+            if number is not None and not isinstance(value, float):
+                out["n_paths" if key == "paths" else key] = int(number)
+            elif number is not None:
+                problems.add(key, f"must be a whole number, got {clip(value)}")
     if problems:
         raise RiskModelError(f"{path}: {'; '.join(problems)}")
     return out
@@ -254,16 +237,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--paths",
-        type=int,
+        type=bounded_int("paths"),
         metavar="N",
         help=f"forecast paths per scenario (default {DEFAULT_PATHS})",
     )
     parser.add_argument(
-        "--horizon", type=int, metavar="H", help=f"forecast months (default {DEFAULT_HORIZON})"
+        "--horizon",
+        type=bounded_int("horizon"),
+        metavar="H",
+        help=f"forecast months (default {DEFAULT_HORIZON})",
     )
     parser.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=bounded_int("seed"),
         metavar="S",
         help="the run's seed (default 0); 'riskmodel fit', 'forecast' and 'shortage' with "
         "the same --seed give the same numbers",
@@ -278,9 +264,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "with the failure in a red box, is still published)",
     )
     g = parser.add_argument_group("sampler (used when the posterior is not cached)")
-    g.add_argument("--draws", type=positive_int, metavar="N", help="draws per chain (2000)")
-    g.add_argument("--tune", type=positive_int, metavar="N", help="warm-up per chain (1000)")
-    g.add_argument("--chains", type=positive_int, metavar="N", help="chains (4)")
+    g.add_argument("--draws", type=bounded_int("draws"), metavar="N", help="draws per chain (2000)")
+    g.add_argument("--tune", type=bounded_int("tune"), metavar="N", help="warm-up per chain (1000)")
+    g.add_argument("--chains", type=bounded_int("chains"), metavar="N", help="chains (4)")
     g.add_argument("--backend", choices=("nutpie", "pymc", "numpyro"), help="NUTS backend")
     parser.set_defaults(handler=run, wait=False, strict=False)
 

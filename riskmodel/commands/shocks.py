@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from riskmodel.commands._common import positive_int
+from riskmodel.commands._common import bounded_int
 
 __all__ = ["add_parser", "run_learn", "run_table"]
 
@@ -50,12 +50,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     learn.add_argument("--data", nargs="+", metavar="PATH", help="customs CSV files (bundled)")
     learn.add_argument("--events", metavar="PATH", help="policy events CSV (bundled)")
     learn.add_argument(
-        "--draws", type=positive_int, default=1000, help="draws per chain, episode fits (1000)"
+        "--draws",
+        type=bounded_int("draws"),
+        default=1000,
+        help="draws per chain, episode fits (1000)",
     )
     learn.add_argument(
-        "--tune", type=positive_int, default=1000, help="warm-up per chain, episode fits (1000)"
+        "--tune",
+        type=bounded_int("tune"),
+        default=1000,
+        help="warm-up per chain, episode fits (1000)",
     )
-    learn.add_argument("--chains", type=positive_int, default=2, help="chains, episode fits (2)")
+    learn.add_argument(
+        "--chains", type=bounded_int("chains"), default=2, help="chains, episode fits (2)"
+    )
     learn.add_argument("--seed", type=int, default=0, help="random seed (0)")
     learn.add_argument(
         "--no-loo", action="store_true", help="skip the leave-one-out check (faster)"

@@ -13,7 +13,7 @@ import math
 import sys
 from typing import Any
 
-from riskmodel.commands._common import non_negative_int, positive_int
+from riskmodel.commands._common import bounded_int
 
 #: Rows of the printed summary.
 TOP_N = 8
@@ -48,13 +48,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--paths",
-        type=positive_int,
+        type=bounded_int("paths"),
         metavar="N",
         help="Monte Carlo paths (default: one per forecast path; otherwise forecast paths "
         "are resampled with replacement)",
     )
     parser.add_argument(
-        "--seed", type=non_negative_int, default=0, metavar="S", help="the run's seed (default 0)"
+        "--seed",
+        type=bounded_int("seed"),
+        default=0,
+        metavar="S",
+        help="the run's seed (default 0)",
     )
     parser.add_argument(
         "--scheduler",
@@ -64,7 +68,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--chunk-size",
-        type=positive_int,
+        type=bounded_int("chunk_size"),
         metavar="N",
         help="paths per chunk (bounds memory; does not change results; default 8192)",
     )

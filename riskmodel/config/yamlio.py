@@ -359,7 +359,7 @@ class Problems:
             return None
         if x < low or x > high or (open_low and x <= low) or (open_high and x >= high):
             left, right = "(" if open_low else "[", ")" if open_high else "]"
-            self.add(path, f"must lie in {left}{low:g}, {high:g}{right}, got {x:g}")
+            self.add(path, f"must lie in {left}{_num(low)}, {_num(high)}{right}, got {_num(x)}")
             return None
         return x
 
@@ -412,6 +412,11 @@ def clip(value: Any) -> str:
 def _clip(value: Any) -> str:
     text = str(value)
     return text if len(text) <= _ECHO else f"{text[: _ECHO - 3]}..."
+
+
+def _num(x: float) -> str:
+    """Format a bound or value: whole numbers in full, others compactly."""
+    return str(int(x)) if math.isfinite(x) and x == int(x) and abs(x) < 1e16 else f"{x:g}"
 
 
 def _join(path: str, key: str) -> str:

@@ -121,13 +121,17 @@ class ReportOptions:
 
     def validate(self) -> None:
         """Raise :class:`~riskmodel.exceptions.RiskModelError` listing every bad setting."""
+        from riskmodel.config.limits import check_setting
+
         problems = []
-        if self.n_paths < 1:
-            problems.append(f"paths must be at least 1, got {self.n_paths}")
-        if self.horizon < 1:
-            problems.append(f"horizon must be at least 1 month, got {self.horizon}")
-        if self.seed < 0:
-            problems.append(f"seed must be 0 or more, got {self.seed}")
+        settings = {"paths": self.n_paths, "horizon": self.horizon, "seed": self.seed}
+        settings.update({k: getattr(self, k) for k in ("draws", "tune", "chains")})
+        for name, value in settings.items():
+            try:
+                if value is not None:
+                    check_setting(name, value)
+            except RiskModelError as err:
+                problems.append(str(err))
         for path in self.data:
             if not Path(path).is_file():
                 problems.append(f"data file not found: {path}")
