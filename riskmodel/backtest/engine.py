@@ -471,7 +471,7 @@ class BacktestResult:
 
         Each file is written atomically.
         """
-        from riskmodel.atomic import atomic_write
+        from riskmodel.atomic import atomic_write, write_text
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -488,7 +488,7 @@ class BacktestResult:
                 out / name,
                 lambda p, f=frame: f.to_csv(p, index=False, float_format="%.6g"),
             )
-        atomic_write(out / "summary.md", lambda p: Path(p).write_text(md))
+        write_text(out / "summary.md", md)
         return out
 
 
