@@ -42,7 +42,6 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from riskmodel.backtest.parallel import map_tasks
 from riskmodel.backtest.scoring import score_samples
 from riskmodel.backtest.summary import (
     HEADLINE_DESTINATIONS,
@@ -53,6 +52,7 @@ from riskmodel.backtest.summary import (
 from riskmodel.backtest.targets import Target, target_samples, targets_for_origin
 from riskmodel.exceptions import ConvergenceWarning, DataValidationError, RiskModelError
 from riskmodel.models.inputs import ModelInputs
+from riskmodel.parallel import map_tasks
 from riskmodel.sampling import SamplerConfig
 
 log = logging.getLogger(__name__)

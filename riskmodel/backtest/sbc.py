@@ -44,8 +44,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from riskmodel.backtest.parallel import map_tasks
 from riskmodel.exceptions import ConvergenceWarning
+from riskmodel.parallel import map_tasks
 from riskmodel.sampling import SamplerConfig
 
 #: Scalar parameters whose ranks are recorded.
