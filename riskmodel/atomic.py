@@ -1,16 +1,8 @@
 """Atomic writes: a killed run never leaves a half-written file or folder where a good one was.
 
-Two primitives, used by every stage that writes:
-
-- :func:`atomic_write` (and :func:`write_text`): one file, written to a temporary
-  sibling and renamed over the target;
-- :func:`atomic_folder`: a folder of files that belong together (a fit), written
-  into a temporary sibling folder, flushed to disk and swapped in whole, so a
-  reader sees the old complete folder or the new complete one, never a mix.
-
-The file-system pieces under them (:func:`fsync_dir`, :func:`sync_tree`,
-:func:`exchange`, :func:`remove`) are also what :mod:`riskmodel.report.schedule`
-builds its symlink-swap publication on.
+:func:`atomic_write` replaces one file, :func:`atomic_folder` a folder of files that
+belong together (a fit). :mod:`riskmodel.report.schedule` builds its symlink-swap
+publication on the pieces below them (:func:`sync_tree`, :func:`exchange`, ...).
 """
 
 from __future__ import annotations
@@ -84,8 +76,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # e.g. another user's process
-        return True
+    except OSError:  # another user's process
+        pass
     return True
 
 
@@ -158,21 +150,19 @@ def atomic_folder(
 
 
 def check_replaceable(target: str | os.PathLike[str], replaces: Collection[str]) -> None:
-    """Refuse a ``target`` for :func:`atomic_folder` that is a file or holds the user's files.
-
-    Call it before expensive work to fail early; :func:`atomic_folder` calls it too.
+    """Refuse a ``target`` of :func:`atomic_folder` (call it before expensive work).
 
     Parameters
     ----------
     target : str or PathLike
         The folder (it need not exist).
     replaces : collection of str
-        The names it may hold (and the hidden ``.<name>.*`` temporary files on them).
+        See :func:`atomic_folder`.
 
     Raises
     ------
     RiskModelError
-        Naming the folder and the first entries that are not ``replaces``.
+        If ``target`` is a file or holds entries other than ``replaces``.
     """
     target = Path(target)
     if target.exists():
