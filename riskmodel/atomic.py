@@ -18,8 +18,6 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from riskmodel.exceptions import RiskModelError
-
 __all__ = [
     "atomic_folder",
     "atomic_write",
@@ -118,8 +116,8 @@ def atomic_folder(
 
     Raises
     ------
-    RiskModelError
-        Before anything is written, if ``target`` is a file or holds other entries.
+    NotADirectoryError, FileExistsError
+        Before anything is written: see :func:`check_replaceable`.
     """
     target = Path(os.path.realpath(target))
     check_replaceable(target, replaces)
@@ -161,13 +159,15 @@ def check_replaceable(target: str | os.PathLike[str], replaces: Collection[str])
 
     Raises
     ------
-    RiskModelError
-        If ``target`` is a file or holds entries other than ``replaces``.
+    NotADirectoryError
+        If ``target`` is a file.
+    FileExistsError
+        If it holds entries other than ``replaces``; the message names them.
     """
     target = Path(target)
     if target.exists():
         if not target.is_dir():
-            raise RiskModelError(f"{target} exists and is not a folder; choose another output")
+            raise NotADirectoryError(f"{target} exists and is not a folder")
         foreign = sorted(
             e.name
             for e in target.iterdir()
@@ -175,10 +175,7 @@ def check_replaceable(target: str | os.PathLike[str], replaces: Collection[str])
         )
         if foreign:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise RiskModelError(
-                f"{target} holds files that are not part of this output ({shown}); "
-                "choose a new or empty folder"
-            )
+            raise FileExistsError(f"{target} holds files that are not part of it ({shown})")
 
 
 # --------------------------------------------------------------------------- #

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel import __version__
-from riskmodel.atomic import atomic_folder
+from riskmodel.atomic import atomic_folder, check_replaceable
 from riskmodel.config.priors import PriorSet
 from riskmodel.exceptions import ArtifactMismatchError, RiskModelError
 from riskmodel.models.diagnostics import (
@@ -119,8 +119,10 @@ class FittedModel:
         Raises
         ------
         RiskModelError
-            Before writing, if ``out_dir`` is a file or holds anything but a fit.
+            Before writing, if ``out_dir`` is a file or holds anything but a fit
+            (:func:`check_fit_folder`).
         """
+        check_fit_folder(out_dir)
         with atomic_folder(out_dir, replaces=FIT_FILES) as tmp:
             self.idata.to_netcdf(str(tmp / POSTERIOR_FILE))
             text = json.dumps(self.diagnostics_dict(), indent=2) + "\n"
@@ -128,6 +130,27 @@ class FittedModel:
             summary = self.approval_summary()
             summary.to_csv(tmp / APPROVAL_FILE, index=False, float_format="%.6g")
         return Path(out_dir)
+
+
+def check_fit_folder(out_dir: str | Path) -> None:
+    """Refuse a folder a fit cannot be saved to (call it before fitting).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Where the fit is to go: a new folder, or one holding only a fit.
+
+    Raises
+    ------
+    RiskModelError
+        If ``out_dir`` is a file or holds other files (they are never replaced).
+    """
+    try:
+        check_replaceable(out_dir, FIT_FILES)
+    except OSError as err:
+        raise RiskModelError(
+            f"cannot save a fit there: {err}; choose a new or empty folder"
+        ) from None
 
 
 def fit_model(
