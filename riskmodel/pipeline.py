@@ -255,14 +255,16 @@ def fit_cached(
     A cached posterior is reused only when its data hash and priors hash equal those
     of ``inputs`` and ``priors`` and it was sampled with the same backend, draws, tune,
     chains and sampler seed (``seed`` as in :func:`fit`); otherwise the model is
-    refitted and the cache replaced.
+    refitted and the cache replaced whole. An unreadable cache (truncated, corrupt) is
+    rebuilt with a warning, never a permanent failure.
     """
     from riskmodel.models.export_model import load_model_priors
-    from riskmodel.models.fit import POSTERIOR_FILE, load_fit
+    from riskmodel.models.fit import POSTERIOR_FILE, check_fit_folder, load_fit
 
     prior_set = priors if isinstance(priors, PriorSet) else load_model_priors(priors)
     derived, _ = _seeded(sampler, seed)
     cache = Path(cache_dir)
+    check_fit_folder(cache)  # a file, or a folder of other things, is refused before fitting
     if (cache / POSTERIOR_FILE).is_file():
         try:
             fitted = load_fit(cache, inputs=inputs, priors=prior_set)
@@ -276,6 +278,10 @@ def fit_cached(
             log.info("cached posterior made with other sampler settings %s; refitting", differs)
         except ArtifactMismatchError as err:
             log.info("cached posterior not reusable (%s); refitting", err)
+        except (OSError, ValueError, KeyError, RuntimeError) as err:
+            # A truncated or corrupt cache (a killed run, a full disk) must not fail every
+            # later run: it is rebuilt, and the rebuild replaces it whole.
+            log.warning("cached posterior in %s is unreadable (%s); refitting", cache, err)
     fitted = fit(inputs, priors=prior_set, sampler=sampler, seed=seed)
     fitted.save(cache)
     return fitted

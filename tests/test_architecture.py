@@ -43,7 +43,10 @@ REPO_ROOT = PACKAGE_DIR.parent
 
 #: Shared modules every stage may import: the package root (``__version__``),
 #: exceptions, bundled-file lookup, atomic writes, typed configuration, samplers.
-SHARED = frozenset({"riskmodel", "exceptions", "resources", "atomic", "config", "sampling"})
+SHARED = frozenset(
+    {"riskmodel", "exceptions", "resources", "atomic", "months", "seeds", "parallel", "config",
+     "sampling"}
+)  # fmt: skip
 _STAGES = frozenset({"customs", "models", "forecast", "propagation"})
 _RERUNS = frozenset({"pipeline", "shocks", "backtest"})
 
@@ -55,7 +58,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "exceptions": frozenset(),
     "resources": frozenset(),
     "atomic": frozenset(),
-    "config": frozenset({"riskmodel", "exceptions", "resources", "atomic"}),
+    "months": frozenset(),
+    "seeds": frozenset(),
+    "parallel": frozenset(),
+    "config": frozenset({"riskmodel", "exceptions", "resources", "atomic", "months"}),
     "sampling": frozenset({"riskmodel", "exceptions", "resources", "atomic", "config"}),
     # the stages, in order: each imports only earlier ones
     "customs": SHARED,

@@ -45,7 +45,6 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.backtest.calibration import PIT_BINS, best_baseline, diebold_mariano, pit_histogram
-from riskmodel.backtest.parallel import map_tasks
 from riskmodel.backtest.scoring import score_samples
 from riskmodel.backtest.summary import (
     HEADLINE_DESTINATIONS,
@@ -56,6 +55,7 @@ from riskmodel.backtest.summary import (
 from riskmodel.backtest.targets import Target, target_samples, targets_for_origin
 from riskmodel.exceptions import ConvergenceWarning, DataValidationError, RiskModelError
 from riskmodel.models.inputs import ModelInputs
+from riskmodel.parallel import map_tasks
 from riskmodel.sampling import SamplerConfig
 from riskmodel.seeds import stage_seeds
 
@@ -521,7 +521,7 @@ class BacktestResult:
 
         Each file is written atomically.
         """
-        from riskmodel.atomic import atomic_write
+        from riskmodel.atomic import atomic_write, write_text
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -540,7 +540,7 @@ class BacktestResult:
                 out / name,
                 lambda p, f=frame: f.to_csv(p, index=False, float_format="%.6g"),
             )
-        atomic_write(out / "summary.md", lambda p: Path(p).write_text(md))
+        write_text(out / "summary.md", md)
         return out
 
 

@@ -44,8 +44,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from riskmodel.backtest.parallel import map_tasks
 from riskmodel.exceptions import ConvergenceWarning
+from riskmodel.parallel import map_tasks
 from riskmodel.sampling import SamplerConfig
 
 #: Scalar parameters whose ranks are recorded.
@@ -338,7 +338,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run SBC from the command line; see ``python -m riskmodel.backtest.sbc --help``."""
-    from riskmodel.atomic import atomic_write
+    from riskmodel.atomic import atomic_write, write_text
     from riskmodel.backtest.summary import markdown_table
     from riskmodel.sampling import default_backend
 
@@ -392,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     atomic_write(
         out / "sbc_summary.csv", lambda p: summary.to_csv(p, index=False, float_format="%.4g")
     )
-    atomic_write(out / "sbc_summary.md", lambda p: Path(p).write_text(md))
+    write_text(out / "sbc_summary.md", md)
     print(header)
     print(markdown_table(summary))
     return 0

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from riskmodel.config.limits import check_setting
 from riskmodel.exceptions import RiskModelError
-
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from riskmodel.months import MONTH_RE
 
 
 def month_arg(text: str) -> str:
     """Argparse type for ``YYYY-MM``."""
-    if not _MONTH.match(text):
+    if not MONTH_RE.match(text):
         raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
     return text
 

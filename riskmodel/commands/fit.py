@@ -43,8 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Fit and save."""
     from riskmodel.exceptions import ConvergenceWarning
+    from riskmodel.models.fit import check_fit_folder
     from riskmodel.pipeline import fit
 
+    check_fit_folder(args.out)  # before the data are read or anything compiled
     inputs = inputs_from_args(args)
     sampler = sampler_from_args(args, progress=sys.stderr.isatty())
     print(

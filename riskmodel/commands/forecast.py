@@ -104,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         )
         carry_scenario(paths, scenario)
     else:
+        from riskmodel.models.fit import check_fit_folder
+
+        check_fit_folder(Path(args.out) / "fit")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             fitted = fit(

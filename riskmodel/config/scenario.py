@@ -113,6 +113,7 @@ import pandas as pd
 from riskmodel.config.dists import Dist, parse_dist
 from riskmodel.config.yamlio import Problems, clip, parse_yaml, read_yaml, suggest
 from riskmodel.exceptions import RiskModelWarning, ScenarioError
+from riskmodel.months import MONTH_RE
 from riskmodel.resources import priors_dir
 
 __all__ = [
@@ -177,7 +178,6 @@ _REGIME_KEYS: Final[tuple[str, ...]] = ("start", "kind", "destinations")
 _PROPAGATION_KEYS: Final[tuple[str, ...]] = ("allocation", "priority", "denied_end_uses")
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RELATIVE_RE: Final = re.compile(r"^\+(\d+)$")
-_MONTH_RE: Final = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 # --------------------------------------------------------------------------- #
@@ -751,7 +751,7 @@ def _parse_start(value: Any, path: str, problems: Problems) -> str | None:
         return text
     if (m := _RELATIVE_RE.match(text)) and len(m.group(1)) <= 4:
         return f"+{int(m.group(1))}"
-    if (m := _MONTH_RE.match(text)) and 1 <= int(m.group(2)) <= 12 and m.group(1) >= "1900":
+    if MONTH_RE.match(text) and text >= "1900":
         return text
     problems.add(path, f"must be {hint}, got {clip(value)}")
     return None

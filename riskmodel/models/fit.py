@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel import __version__
-from riskmodel.atomic import atomic_write
+from riskmodel.atomic import atomic_folder, check_replaceable
 from riskmodel.config.priors import PriorSet
 from riskmodel.exceptions import ArtifactMismatchError, RiskModelError
 from riskmodel.models.diagnostics import (
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 POSTERIOR_FILE = "posterior.nc"
 DIAGNOSTICS_FILE = "diagnostics.json"
 APPROVAL_FILE = "approval.csv"
+#: What a fit folder holds.
+FIT_FILES = (POSTERIOR_FILE, DIAGNOSTICS_FILE, APPROVAL_FILE)
 
 
 @dataclass
@@ -112,23 +114,48 @@ class FittedModel:
         return out
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write ``posterior.nc``, ``diagnostics.json`` and ``approval.csv`` atomically.
+        """Write ``posterior.nc``, ``diagnostics.json`` and ``approval.csv``, all or nothing.
 
-        Each file is written to a temporary name in ``out_dir`` and moved into place,
-        so a killed run never leaves a half-written file where a good one was.
+        The three files are written into a temporary sibling folder that then takes
+        the place of ``out_dir`` in one rename (:func:`riskmodel.atomic.atomic_folder`),
+        so a run killed at any moment leaves the previous fit or this one, never a
+        posterior of one fit beside the diagnostics of another.
+
+        Raises
+        ------
+        RiskModelError
+            Before writing, if ``out_dir`` is a file or holds anything but a fit
+            (:func:`check_fit_folder`).
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / POSTERIOR_FILE, lambda p: self.idata.to_netcdf(str(p)))
-        atomic_write(
-            out / DIAGNOSTICS_FILE,
-            lambda p: Path(p).write_text(json.dumps(self.diagnostics_dict(), indent=2) + "\n"),
-        )
-        atomic_write(
-            out / APPROVAL_FILE,
-            lambda p: self.approval_summary().to_csv(p, index=False, float_format="%.6g"),
-        )
-        return out
+        check_fit_folder(out_dir)
+        with atomic_folder(out_dir, replaces=FIT_FILES) as tmp:
+            self.idata.to_netcdf(str(tmp / POSTERIOR_FILE))
+            text = json.dumps(self.diagnostics_dict(), indent=2) + "\n"
+            (tmp / DIAGNOSTICS_FILE).write_text(text, encoding="utf-8")
+            summary = self.approval_summary()
+            summary.to_csv(tmp / APPROVAL_FILE, index=False, float_format="%.6g")
+        return Path(out_dir)
+
+
+def check_fit_folder(out_dir: str | Path) -> None:
+    """Refuse a folder a fit cannot be saved to (call it before fitting).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Where the fit is to go: a new folder, or one holding only a fit.
+
+    Raises
+    ------
+    RiskModelError
+        If ``out_dir`` is a file or holds other files (they are never replaced).
+    """
+    try:
+        check_replaceable(out_dir, FIT_FILES)
+    except OSError as err:
+        raise RiskModelError(
+            f"cannot save a fit there: {err}; choose a new or empty folder"
+        ) from None
 
 
 def fit_model(

@@ -47,6 +47,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ import xarray as xr
 from riskmodel import __version__
 from riskmodel.config.scenario import Allocation, parse_allocation
 from riskmodel.exceptions import RiskModelWarning
+from riskmodel.parallel import run_tasks
 from riskmodel.propagation import kernels
 from riskmodel.propagation.draws import WEEKS_PER_MONTH, ParameterDraws, concat_draws, draw_block
 from riskmodel.propagation.io import validate_paths
@@ -267,72 +269,6 @@ class _Folder:
             raise RuntimeError("propagation finished with blocks missing")
 
 
-def _run_in_process(
-    tasks: Sequence[_Task], shared: _Shared, folder: _Folder, progress: ProgressCallback | None
-) -> None:
-    done_paths = 0
-    workspace = _Workspace()  # dropped when the run ends
-    for k, task in enumerate(tasks):
-        result = _run_chunk(task, shared, workspace)
-        folder.add(result)
-        done_paths += sum(stop - start for _, start, stop, _ in task.blocks)
-        if progress is not None:
-            progress(k + 1, len(tasks), done_paths)
-
-
-def _run_dask(
-    tasks: Sequence[_Task],
-    shared: _Shared,
-    folder: _Folder,
-    progress: ProgressCallback | None,
-    scheduler: str,
-) -> None:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - distributed is a dependency
-        raise RuntimeError("scheduler given but dask.distributed is not installed") from exc
-    cluster = None
-    if scheduler == "local":
-        # no dashboard; the scheduler's small HTTP server takes a free port, so a
-        # cluster already running on 8787 does not get in the way
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-            scheduler_kwargs={"dashboard": False},
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
-    try:
-        shared_future = client.scatter(shared, broadcast=True)
-        window = max(2, 2 * sum(client.nthreads().values()))
-        pending_tasks = list(tasks)[::-1]
-        running = as_completed()
-        for _ in range(min(window, len(pending_tasks))):
-            running.add(client.submit(_run_chunk, pending_tasks.pop(), shared_future, pure=False))
-        done = 0
-        done_paths = 0
-        for future in running:
-            result = future.result()
-            future.release()
-            folder.add(result)
-            if pending_tasks:
-                running.add(
-                    client.submit(_run_chunk, pending_tasks.pop(), shared_future, pure=False)
-                )
-            done += 1
-            done_paths += sum(stop - start for _, start, stop, _ in tasks[result.index].blocks)
-            if progress is not None:
-                progress(done, len(tasks), done_paths)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 # --------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------
@@ -507,10 +443,15 @@ def propagate(
         backend,
         scheduler or "in-process",
     )
-    if scheduler is None:
-        _run_in_process(tasks, shared, folder, progress)
-    else:
-        _run_dask(tasks, shared, folder, progress, scheduler)
+    # in process, chunks reuse one workspace (dropped when the run ends)
+    run = partial(_run_chunk, workspace=_Workspace() if scheduler is None else None)
+    done_paths = 0
+    chunks = run_tasks(run, tasks, scheduler=scheduler, shared=shared, processes=False)
+    for done, (k, result) in enumerate(chunks, start=1):
+        folder.add(result)
+        done_paths += sum(stop - start for _, start, stop, _ in tasks[k].blocks)
+        if progress is not None:
+            progress(done, len(tasks), done_paths)
     folder.check_done()
 
     out = finalize(

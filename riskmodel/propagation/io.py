@@ -14,8 +14,6 @@ leaves a half-written file behind.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import xarray as xr
 
 from riskmodel.atomic import atomic_write
 from riskmodel.exceptions import RiskModelError
+from riskmodel.months import MONTH_RE
 
 __all__ = [
     "PATHS_FILE",
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 PATHS_FILE = "paths.nc"
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _DIMS = ("path", "destination", "month")
 
 
@@ -127,7 +125,7 @@ def validate_paths(ds: Any, *, source: str = "paths") -> xr.Dataset:
         problems.append("destination 'World' missing (the contract requires it)")
     if len(set(dests)) != len(dests):
         problems.append("duplicate destinations")
-    bad_months = [m for m in months if not _MONTH_RE.match(m)]
+    bad_months = [m for m in months if not MONTH_RE.match(m)]
     if bad_months:
         problems.append(f"months must be YYYY-MM, got {bad_months[:3]}")
     elif months:
@@ -222,10 +220,6 @@ def stockout_table(ds: xr.Dataset) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def _write_atomic(target: Path, writer: Callable[[Path], None]) -> Path:
-    return atomic_write(target, lambda tmp: writer(Path(tmp)))
-
-
 def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
     """Attrs netCDF can store: bools as ints, anything else not str/number as str."""
     out = ds.copy()
@@ -267,15 +261,15 @@ def write_shortage_outputs(ds: xr.Dataset, out_dir: str | Path) -> dict[str, Pat
     shortage = shortage_table(ds)
     stockout = stockout_table(ds)
     paths = {
-        "shortage_csv": _write_atomic(
+        "shortage_csv": atomic_write(
             out / "shortage.csv",
             lambda p: shortage.to_csv(p, index=False, float_format="%.6g"),
         ),
-        "stockout_csv": _write_atomic(
+        "stockout_csv": atomic_write(
             out / "stockout.csv",
             lambda p: stockout.to_csv(p, index=False, float_format="%.6g"),
         ),
-        "netcdf": _write_atomic(
+        "netcdf": atomic_write(
             out / "shortage.nc",
             lambda p: _netcdf_safe(ds).to_netcdf(p, engine="h5netcdf"),
         ),

@@ -26,6 +26,7 @@ import numpy as np
 
 from riskmodel.config.dists import Dist, parse_dist
 from riskmodel.config.yamlio import Problems, clip, read_yaml, suggest
+from riskmodel.months import MONTH_RE
 from riskmodel.resources import priors_dir
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "parse_params",
 ]
 
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _TOP_KEYS = (
     "model",
     "description",
@@ -608,7 +608,7 @@ def _parse_projects(raw: Any, regions: Sequence[str], problems: Problems) -> lis
                 f"{where}.region", f"unknown region {clip(region)}{suggest(str(region), regions)}"
             )
         start = str(spec.get("start", ""))
-        if not _MONTH_RE.match(start):
+        if not MONTH_RE.match(start):
             problems.add(
                 f"{where}.start", f"must be a month YYYY-MM, got {clip(spec.get('start'))}"
             )

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from riskmodel import __version__
+from riskmodel.atomic import atomic_write, write_text
 from riskmodel.report.changes import (
     SUMMARY_SCHEMA,
     compare_summaries,
@@ -103,24 +104,6 @@ def _clean(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
-
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A plain open (not mkstemp, which makes 0600 files) so the report gets the umask's
-    # permissions and a web server can read it.
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_text(path: Path, text: str) -> None:
-    _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def _risk_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -258,7 +241,7 @@ def render_report(
         generated = generated.replace(tzinfo=UTC)
     prev = _previous_summary(previous, out)
     if prev is not None:
-        _write_text(out / PREVIOUS_SUMMARY, json.dumps(prev, indent=2) + "\n")
+        write_text(out / PREVIOUS_SUMMARY, json.dumps(prev, indent=2) + "\n")
 
     product = run.product
     events = product_events(run.events, product)
@@ -291,15 +274,19 @@ def render_report(
     )
     title = f"Shortage risk from China's export licensing: {_PRODUCT_TITLES.get(product, product)}"
     html_text = page(title, _header(run, title, fresh, generated), body, _footer(run, generated))
-    _write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, allow_nan=False) + "\n")
     index = out / "index.html"
-    _write_text(index, html_text)
+    write_text(index, html_text)
     return index
 
 
 # --------------------------------------------------------------------------- #
 # Files
 # --------------------------------------------------------------------------- #
+
+
+class _NothingDrawn(Exception):
+    """A figure function had nothing to draw (and wrote no file)."""
 
 
 def _draw_figures(
@@ -310,17 +297,17 @@ def _draw_figures(
     figs: dict[str, str] = {}
 
     def draw(key: str, name: str, make: Callable[[Path], Path | None]) -> None:
-        target = fig_dir / name
         fig_dir.mkdir(parents=True, exist_ok=True)
-        tmp = fig_dir / f".{name}.{os.getpid()}.tmp"
+
+        def write(tmp: Path) -> None:
+            if make(tmp) is None:
+                raise _NothingDrawn
+
         try:
-            made = make(tmp)
-            if made is None:
-                target.unlink(missing_ok=True)
-                return
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+            atomic_write(fig_dir / name, write)
+        except _NothingDrawn:
+            (fig_dir / name).unlink(missing_ok=True)
+            return
         figs[key] = f"figures/{name}"
 
     starts = [s for s in str(run.attrs.get("regime_starts", "")).split("|") if s]
@@ -372,10 +359,11 @@ def _copy_stage_files(run: ReportInputs, out: Path) -> list[str]:
 
     def put(rel: str, source: Path | None, fallback: Callable[[Path], None]) -> None:
         target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
         if source is not None and Path(source).is_file():
-            _write_atomic(target, lambda p: shutil.copyfile(source, p))
+            atomic_write(target, lambda p: shutil.copyfile(source, p))
         else:
-            _write_atomic(target, fallback)
+            atomic_write(target, fallback)
         written.append(rel)
 
     put(

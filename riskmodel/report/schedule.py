@@ -53,9 +53,6 @@ renames, leaving ``<out>`` missing for an instant, once, and logs a warning.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import errno
 import json
 import logging
 import os
@@ -71,6 +68,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from riskmodel.atomic import exchange, fsync_dir, remove, sync_tree, write_text
 from riskmodel.exceptions import LockedError, RiskModelError
 from riskmodel.report.changes import describe_changes, read_summary
 
@@ -83,8 +81,6 @@ LOCK_NAME = ".riskmodel.lock"
 SUMMARY_FILE = "summary.json"
 PREVIOUS_SUMMARY = "previous_summary.json"
 _REPORT_NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}Z(-\d+)?(-legacy)?$")
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
 
 
 @dataclass(frozen=True)
@@ -194,7 +190,7 @@ def _locked(paths: ReportPaths, *, wait: bool, wait_timeout: float | None) -> It
             "argv": sys.argv,
         }
         try:
-            _replace_text(paths.owner, json.dumps(info) + "\n")
+            write_text(paths.owner, json.dumps(info) + "\n")
         except OSError:  # pragma: no cover - only informational
             pass
         yield
@@ -206,54 +202,6 @@ def _locked(paths: ReportPaths, *, wait: bool, wait_timeout: float | None) -> It
 # --------------------------------------------------------------------------- #
 # File system helpers
 # --------------------------------------------------------------------------- #
-
-
-def _replace_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def _sync_tree(root: Path) -> None:
-    """Flush every file and directory under ``root`` to disk."""
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                with open(os.path.join(folder, name), "rb") as handle:
-                    os.fsync(handle.fileno())
-            except OSError:  # pragma: no cover - unreadable special files
-                pass
-        _fsync_dir(Path(folder))
-
-
-def _remove(path: Path) -> None:
-    """Delete a file, symlink or directory tree; a directory is renamed out of the way first."""
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-        return
-    if not path.is_dir():
-        return
-    doomed = path
-    if not path.name.endswith(".deleting"):
-        doomed = path.with_name(path.name + ".deleting")
-        try:
-            os.rename(path, doomed)
-        except OSError:
-            doomed = path
-    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def _new_name(store: Path) -> str:
@@ -275,7 +223,7 @@ def _clean_debris(paths: ReportPaths) -> None:
         name = entry.name
         if name.endswith((".partial", ".deleting")) or name.startswith(".work-"):
             log.info("removing %s, left by an interrupted run", entry)
-            _remove(entry)
+            remove(entry)
     prefix = _swap_link_prefix(paths)
     for entry in paths.out.parent.iterdir():
         if entry.name.startswith(prefix) and entry.is_symlink():
@@ -288,33 +236,7 @@ def _prune(paths: ReportPaths, keep: set[Path]) -> None:
     for entry in paths.store.iterdir():
         if _REPORT_NAME.match(entry.name) and entry.is_dir() and not entry.is_symlink():
             if entry.resolve() not in kept:
-                _remove(entry)
-
-
-def _rename_exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_uint,
-    ]
-    renameat2.restype = ctypes.c_int
-    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if rc == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(a))
+                remove(entry)
 
 
 def _publish(paths: ReportPaths, final: Path) -> Path | None:
@@ -339,7 +261,7 @@ def _publish(paths: ReportPaths, final: Path) -> Path | None:
             out.rmdir()
             os.replace(link, out)
             legacy = None
-        elif _rename_exchange(link, out):
+        elif exchange(link, out):
             # ``out`` is now the symlink; the old directory sits at the temporary name.
             os.rename(link, legacy)
         else:
@@ -354,7 +276,7 @@ def _publish(paths: ReportPaths, final: Path) -> Path | None:
     else:
         link.unlink(missing_ok=True)
         raise RiskModelError(f"{out} exists and is not a directory; choose another --out")
-    _fsync_dir(parent)
+    fsync_dir(parent)
     return legacy
 
 
@@ -423,12 +345,12 @@ def run_report(
             build(partial)
             if not any(p.name != PREVIOUS_SUMMARY for p in partial.iterdir()):
                 raise RiskModelError("the report build wrote nothing; the previous report is kept")
-            _sync_tree(partial)
+            sync_tree(partial)
             final = paths.store / name
             os.rename(partial, final)
-            _fsync_dir(paths.store)
+            fsync_dir(paths.store)
         except BaseException:
-            _remove(partial)
+            remove(partial)
             raise
         _log_changes(final, previous_summary)
         legacy = _publish(paths, final)

@@ -20,6 +20,7 @@ import logging
 import numbers
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,8 +110,9 @@ def _check_backend(name: str) -> None:
 
 
 def model_structure_hash(model: Any) -> str:
-    """Return a hash of the log-probability graph (structure and constants)."""
+    """Return a hash of the log-probability graph (structure, constants and shared values)."""
     import numpy as np
+    from pytensor.compile.sharedvalue import SharedVariable
 
     try:
         from pytensor.graph.traversal import io_toposort
@@ -122,7 +124,10 @@ def model_structure_hash(model: Any) -> str:
     for node in io_toposort(list(model.value_vars), [logp]):
         h.update(str(node.op).encode())
         for inp in node.inputs:
-            data = getattr(inp, "data", None)
+            # shared values too (pm.Data, dim lengths): two models that differ only
+            # there must not share a compiled model with those values frozen in
+            shared = isinstance(inp, SharedVariable)
+            data = inp.get_value(borrow=True) if shared else getattr(inp, "data", None)
             if data is not None:
                 h.update(np.asarray(data).tobytes())
                 h.update(str(np.asarray(data).shape).encode())
@@ -131,18 +136,19 @@ def model_structure_hash(model: Any) -> str:
     return h.hexdigest()[:20]
 
 
-def _compile_nutpie(model: Any) -> tuple[Any, float]:
+def _compile_nutpie(model: Any, *, keep_data: bool = False) -> tuple[Any, float]:
     import nutpie
 
     from riskmodel.sampling.nutpie_cache import compile_cached
 
-    key = model_structure_hash(model)
+    key = model_structure_hash(model) + (":data" if keep_data else "")
     if key in _COMPILED:
         _COMPILED.move_to_end(key)
         return _COMPILED[key], 0.0
     start = time.perf_counter()
     try:
-        compiled = compile_cached(model)
+        # the disk-cached compile freezes the data in, so new data needs nutpie's own
+        compiled = None if keep_data else compile_cached(model)
     except Exception as exc:
         # A nutpie release whose private helpers changed, or an unwritable compile
         # directory: only the disk cache is lost, nutpie's own compile still works
@@ -158,10 +164,12 @@ def _compile_nutpie(model: Any) -> tuple[Any, float]:
     return compiled, seconds
 
 
-def _sample_nutpie(model: Any, cfg: SamplerConfig) -> SampleResult:
+def _sample_nutpie(model: Any, cfg: SamplerConfig, data: Mapping[str, Any]) -> SampleResult:
     import nutpie
 
-    compiled, compile_s = _compile_nutpie(model)
+    compiled, compile_s = _compile_nutpie(model, keep_data=bool(data))
+    if data:
+        compiled = compiled.with_data(**data)
     start = time.perf_counter()
     idata = nutpie.sample(
         compiled,
@@ -177,9 +185,14 @@ def _sample_nutpie(model: Any, cfg: SamplerConfig) -> SampleResult:
     return SampleResult(idata, "nutpie", compile_s, seconds, _leapfrog_steps(idata))
 
 
-def _sample_pymc(model: Any, cfg: SamplerConfig, nuts_sampler: str = "pymc") -> SampleResult:
+def _sample_pymc(
+    model: Any, cfg: SamplerConfig, data: Mapping[str, Any], nuts_sampler: str = "pymc"
+) -> SampleResult:
     import pymc as pm
 
+    if data:
+        with model:
+            pm.set_data(data)
     start = time.perf_counter()
     if nuts_sampler == "pymc":
         # Build the C-compiled gradient once up front so compile and sampling time are
@@ -223,7 +236,9 @@ def _leapfrog_steps(idata: Any) -> int | None:
     return total if found else None
 
 
-def sample(model: Any, config: SamplerConfig | None = None) -> SampleResult:
+def sample(
+    model: Any, config: SamplerConfig | None = None, *, data: Mapping[str, Any] | None = None
+) -> SampleResult:
     """Sample a PyMC model with NUTS on the chosen backend.
 
     Parameters
@@ -232,6 +247,9 @@ def sample(model: Any, config: SamplerConfig | None = None) -> SampleResult:
         The model to sample.
     config : SamplerConfig, optional
         Backend and settings; the defaults when omitted.
+    data : mapping of str to array, optional
+        New values of the model's ``pm.Data`` variables for this run. With nutpie
+        the model is compiled once and reused for every new set of values.
 
     Returns
     -------
@@ -254,8 +272,9 @@ def sample(model: Any, config: SamplerConfig | None = None) -> SampleResult:
         cfg.tune,
         cfg.draws,
     )
+    data = data or {}
     if cfg.backend == "nutpie":
-        return _sample_nutpie(model, cfg)
+        return _sample_nutpie(model, cfg, data)
     if cfg.backend == "numpyro":
-        return _sample_pymc(model, cfg, nuts_sampler="numpyro")
-    return _sample_pymc(model, cfg)
+        return _sample_pymc(model, cfg, data, nuts_sampler="numpyro")
+    return _sample_pymc(model, cfg, data)

@@ -27,12 +27,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
+
+from riskmodel.atomic import write_text
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,7 @@ def _callbacks_module(key: str, n_dim: int, n_expanded: int) -> Any:
         # Write-then-rename: concurrent processes write the same text, and numba keys
         # its cache on the file's timestamp, so a file is never rewritten in place (a
         # file that differs, edited by hand say, is replaced and its cache with it).
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(source)
-        os.replace(tmp, path)
+        write_text(path, source)
     name = f"riskmodel_nutpie_callbacks_{key}"
     module = sys.modules.get(name)
     if module is None:

@@ -295,13 +295,12 @@ class ShapeModel:
     -----
     The data enter as shared variables; :meth:`sample` sets them (and the window
     weights) explicitly on every call, so leave-one-out folds reuse one compiled model.
-    Sampling uses nutpie when installed, else PyMC's NUTS.
+    Sampling goes through :func:`riskmodel.sampling.sample` (nutpie when installed).
     """
 
     def __init__(self, data: PooledData) -> None:
         self.data = data
         self.model = self._build()
-        self._compiled: Any = None
 
     def _build(self) -> Any:
         import pymc as pm
@@ -359,6 +358,7 @@ class ShapeModel:
         chains: int = 2,
         seed: int = 0,
         target_accept: float = 0.95,
+        backend: str | None = None,
     ) -> ShapePosterior:
         """Sample the posterior, optionally without one episode.
 
@@ -368,12 +368,15 @@ class ShapeModel:
             Episode id whose windows are switched off (leave-one-out).
         draws, tune, chains, seed, target_accept
             NUTS settings.
+        backend : str, optional
+            A :mod:`riskmodel.sampling` backend; default nutpie when installed.
 
         Returns
         -------
         ShapePosterior
         """
         from riskmodel.models.diagnostics import convergence_report
+        from riskmodel.sampling import SamplerConfig, default_backend, sample
 
         weights = self.data.weights_without(held_out)
         values = {
@@ -384,9 +387,16 @@ class ShapeModel:
             "censored": self.data.censored,
             "weight": weights,
         }
-        idata = self._sample(
-            values, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept
+        sampler = SamplerConfig(
+            backend=backend or default_backend(),
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            target_accept=target_accept,
+            cores=min(2, chains),
         )
+        idata = sample(self.model, sampler, data=values).idata
         post = idata.posterior
         flat = {
             name: post[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
@@ -404,40 +414,6 @@ class ShapeModel:
             "divergences": int(report.divergences),
         }
         return ShapePosterior(population, episode_params, self.data.episodes, diag, held_out)
-
-    def _sample(self, values: dict[str, np.ndarray], **cfg: Any) -> Any:
-        import importlib.util
-
-        if importlib.util.find_spec("nutpie") is not None:
-            import nutpie
-
-            if self._compiled is None:
-                self._compiled = nutpie.compile_pymc_model(self.model, backend="numba")
-            compiled = self._compiled.with_data(**values)
-            return nutpie.sample(
-                compiled,
-                draws=cfg["draws"],
-                tune=cfg["tune"],
-                chains=cfg["chains"],
-                cores=min(2, cfg["chains"]),
-                seed=cfg["seed"],
-                target_accept=cfg["target_accept"],
-                progress_bar=False,
-            )
-        import pymc as pm
-
-        with self.model:
-            pm.set_data(values)
-            return pm.sample(
-                draws=cfg["draws"],
-                tune=cfg["tune"],
-                chains=cfg["chains"],
-                cores=min(2, cfg["chains"]),
-                random_seed=cfg["seed"],
-                target_accept=cfg["target_accept"],
-                progressbar=False,
-                compute_convergence_checks=False,
-            )
 
 
 # --------------------------------------------------------------------------- summaries

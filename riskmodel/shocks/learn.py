@@ -387,8 +387,8 @@ def write_shock_shape(
     target.parent.mkdir(parents=True, exist_ok=True)
     text = HEADER + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
 
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(text, encoding="utf-8")
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
         load_learned_shape(tmp)  # refuse to replace a good file with an invalid one
 
     return atomic_write(target, write)

@@ -87,3 +87,33 @@ def test_same_seed_gives_same_draws(slice_fit, magnet_slice_csv):
     np.testing.assert_array_equal(
         again.idata.posterior["approval"].values, fitted.idata.posterior["approval"].values
     )
+
+
+def test_a_corrupt_cache_is_rebuilt_not_a_permanent_failure(
+    tmp_path, slice_fit, monkeypatch, caplog
+):
+    from riskmodel import pipeline
+
+    inputs, fitted = slice_fit
+    cache = fitted.save(tmp_path / "cache")
+    posterior = cache / "posterior.nc"
+    posterior.write_bytes(posterior.read_bytes()[:1000])  # a run killed mid-write, say
+    refits = []
+    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: refits.append(1) or fitted)
+    with caplog.at_level("WARNING", logger="riskmodel.pipeline"):
+        again = pipeline.fit_cached(cache, inputs, sampler=TINY)
+    assert refits == [1] and again is fitted
+    assert "unreadable" in caplog.text
+    reloaded = load_fit(cache, inputs=inputs)  # rebuilt whole, loadable again
+    assert reloaded.idata.posterior["approval"].shape == fitted.idata.posterior["approval"].shape
+
+
+def test_fit_cached_refuses_a_folder_of_other_things_before_fitting(tmp_path, slice_fit):
+    from riskmodel import pipeline
+    from riskmodel.exceptions import RiskModelError
+
+    inputs, _ = slice_fit
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RiskModelError, match="cannot save a fit there"):
+        pipeline.fit_cached(tmp_path, inputs, sampler=TINY)
+    assert (tmp_path / "notes.txt").read_text() == "mine"

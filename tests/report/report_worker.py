@@ -37,13 +37,13 @@ def main(argv: list[str]) -> int:
         (directory / "summary.json").write_text('{"schema": 1, "tag": "new"}\n')
 
     if mode == "rename":
-        real_sync = schedule._sync_tree
+        real_sync = schedule.sync_tree
 
         def sync_then_pause(root: Path) -> None:
             real_sync(root)
             pause()
 
-        schedule._sync_tree = sync_then_pause
+        schedule.sync_tree = sync_then_pause
     elif mode == "swap":
         real_publish = schedule._publish
 

@@ -47,6 +47,29 @@ def test_pooled_fit_recovers_the_episodes(model):
         assert spec.reason and spec.source == "https://x"
 
 
+def test_the_pooled_model_samples_through_riskmodel_sampling(model, monkeypatch):
+    import riskmodel.sampling as sampling
+
+    class Stop(Exception):
+        pass
+
+    seen = {}
+
+    def spy(pm_model, config, *, data):
+        seen.update(model=pm_model, config=config, data=data)
+        raise Stop
+
+    monkeypatch.setattr(sampling, "sample", spy)
+    held_out = model.data.episodes[0]
+    with pytest.raises(Stop):
+        model.sample(held_out=held_out, draws=10, tune=20, chains=3, seed=4, backend="pymc")
+    config = seen["config"]
+    assert seen["model"] is model.model
+    assert (config.backend, config.draws, config.tune, config.chains) == ("pymc", 10, 20, 3)
+    assert (config.seed, config.target_accept) == (4, 0.95)
+    np.testing.assert_array_equal(seen["data"]["weight"], model.data.weights_without(held_out))
+
+
 def test_leave_one_out_fast(model, windows):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
