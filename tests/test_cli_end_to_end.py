@@ -109,13 +109,23 @@ def test_bad_data_exits_2_without_traceback(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("month,destination,quantity\n2025-13,World,5\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "riskmodel", "fit", "--data", str(bad), "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "riskmodel",
+            "fit",
+            "--data",
+            str(bad),
+            "--out",
+            str(tmp_path / "fit"),
+        ],
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "bad.csv" in proc.stderr and "line 2" in proc.stderr
+    assert not (tmp_path / "fit").exists()
 
 
 def test_unknown_scenario_is_a_clean_error(tmp_path, fit_dir, capsys):
