@@ -13,6 +13,7 @@ the next 3, 6 or 12 months of a scenario) that moved by at least
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ SUMMARY_SCHEMA = 1
 #: A headline probability that moved by this much or more (absolute) is listed.
 MOVE_THRESHOLD = 0.05
 
+log = logging.getLogger(__name__)
+
 
 def read_summary(path: str | Path) -> dict[str, Any] | None:
     """Read a ``summary.json``; None when it is missing, unreadable or not a summary.
@@ -47,11 +50,35 @@ def read_summary(path: str | Path) -> dict[str, Any] | None:
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "schema" not in data:
+    except (OSError, ValueError, RecursionError):
+        data = None
+    if not _well_formed(data):
+        # A scheduled run must heal: a damaged previous summary only loses "what changed".
+        log.warning("%s is not a report summary; comparing as if this were the first report", path)
         return None
     return data
+
+
+def _well_formed(data: Any) -> bool:
+    """Whether ``data`` has the shape :func:`compare_summaries` reads."""
+    if not isinstance(data, dict) or "schema" not in data:
+        return False
+    mappings = ("last_data_month_by_series", "max_p_short", "diagnostics")
+    if any(not isinstance(data.get(k) or {}, dict) for k in mappings):
+        return False
+    scenarios = data.get("scenarios") or []
+    if not isinstance(scenarios, list) or not all(isinstance(x, str) for x in scenarios):
+        return False
+    for by_key in (data.get("max_p_short") or {}).values():
+        if not isinstance(by_key, dict):
+            return False
+        for windows in by_key.values():
+            if not isinstance(windows, dict):
+                return False
+            for window, p in windows.items():
+                if not str(window).isdigit() or not (p is None or isinstance(p, int | float)):
+                    return False
+    return True
 
 
 def _pair(old: Any, new: Any) -> dict[str, Any]:

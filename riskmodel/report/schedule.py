@@ -285,6 +285,31 @@ def _publish(paths: ReportPaths, final: Path) -> Path | None:
 # --------------------------------------------------------------------------- #
 
 
+def _check_output(paths: ReportPaths) -> None:
+    """Refuse an output path that holds something other than a riskmodel report.
+
+    A riskmodel report is our symlink into ``<out>.d/`` or, for a report made by hand,
+    a directory with ``index.html`` and ``summary.json``. Anything else (a typo for
+    ``~/Documents``, say) is the user's and is never moved or deleted.
+    """
+    out = paths.out
+    if out.is_symlink():
+        target = Path(os.path.realpath(out))
+        if target.parent != Path(os.path.realpath(paths.store)):
+            raise RiskModelError(
+                f"{out} is a symlink to {target}, not to a report in {paths.store}; "
+                "choose another output"
+            )
+    elif out.exists() and not out.is_dir():
+        raise RiskModelError(f"{out} exists and is not a directory; choose another output")
+    elif out.is_dir() and any(out.iterdir()):
+        if not ((out / "index.html").is_file() and (out / SUMMARY_FILE).is_file()):
+            raise RiskModelError(
+                f"{out} is a folder that is not a riskmodel report (no index.html and "
+                f"{SUMMARY_FILE}); it is left untouched: choose another output"
+            )
+
+
 def run_report(
     out_dir: str | os.PathLike[str],
     build: Callable[[Path], None],
@@ -323,12 +348,15 @@ def run_report(
     LockedError
         If another run holds the lock (and ``wait`` is false or timed out).
     RiskModelError
-        If ``out_dir`` is a file, or the build wrote nothing.
+        If ``out_dir`` is a file, a folder or symlink that is not a riskmodel report,
+        cannot be written, or the build wrote nothing.
     """
     paths = report_paths(out_dir)
-    if paths.out.exists() and not paths.out.is_dir():
-        raise RiskModelError(f"{paths.out} exists and is not a directory; choose another output")
-    paths.store.mkdir(parents=True, exist_ok=True)
+    _check_output(paths)
+    try:
+        paths.store.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RiskModelError(f"cannot write the report next to {paths.out}: {err}") from None
     with _locked(paths, wait=wait, wait_timeout=wait_timeout):
         _clean_debris(paths)
         previous = paths.current()

@@ -227,6 +227,52 @@ def test_out_must_not_be_a_file(tmp_path):
         run_report(out, lambda d: None)
 
 
+def test_a_folder_that_is_not_a_report_is_refused_and_left_alone(tmp_path):
+    out = tmp_path / "Documents"  # a typo for the report folder, say
+    (out / "taxes").mkdir(parents=True)
+    (out / "taxes" / "2025.pdf").write_bytes(b"mine")
+    (out / "notes.txt").write_text("mine")
+    before = _tree(out)
+    built = []
+    with pytest.raises(RiskModelError, match="not a riskmodel report"):
+        run_report(out, built.append)
+    assert not built  # refused before any work
+    assert _tree(out) == before and not out.is_symlink()
+    assert not (tmp_path / "Documents.d").exists()
+
+
+def test_a_symlink_elsewhere_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    out = tmp_path / "magnets"
+    out.symlink_to(elsewhere)
+    with pytest.raises(RiskModelError, match="not to a report in"):
+        run_report(out, lambda d: None)
+    assert os.readlink(out) == str(elsewhere) and (elsewhere / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        b"{truncated",
+        json.dumps({"schema": 1, "max_p_short": {"baseline": [1, 2]}}).encode(),
+        json.dumps({"schema": 1, "scenarios": [{"a": 1}]}).encode(),
+        json.dumps([1, 2, 3]).encode(),
+    ],
+)
+def test_a_damaged_previous_summary_heals(tmp_path, copy_report, damaged):
+    from riskmodel.report.changes import compare_summaries, read_summary
+
+    out = tmp_path / "magnets"
+    run_report(out, copy_report)
+    (out / "summary.json").write_bytes(damaged)
+    assert read_summary(out / "summary.json") is None
+    assert compare_summaries(read_summary(out / "summary.json"), {}) == {"first_report": True}
+    run_report(out, copy_report)  # the next run publishes; only "what changed" is lost
+    assert json.loads((out / "summary.json").read_text())["schema"]
+
+
 def test_report_paths():
     paths = report_paths("/srv/reports/magnets")
     assert paths.out == Path("/srv/reports/magnets")
