@@ -78,16 +78,29 @@ class CsvTable:
     rows: tuple[CsvRow, ...]
 
 
+#: Largest CSV file read.
+MAX_CSV_BYTES = 200_000_000
+
+
 def _read_text(path: Path, label: str) -> str:
     """Return the text of ``path``, refusing anything that is not a UTF-8 text file."""
     if not path.exists():
         raise DataValidationError("file does not exist", file=label)
     if path.is_dir():
         raise DataValidationError("is a directory, not a CSV file", file=label)
+    if not path.is_file():  # a device such as /dev/zero would be read forever
+        raise DataValidationError("is not a regular file, not a CSV file", file=label)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CSV_BYTES + 1)
     except OSError as err:
         raise DataValidationError(f"cannot read the file: {err.strerror}", file=label) from err
+    if len(data) > MAX_CSV_BYTES:
+        raise DataValidationError(
+            f"file too large (more than {MAX_CSV_BYTES // 1_000_000} MB); customs series are "
+            "a few hundred kB",
+            file=label,
+        )
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1

@@ -41,6 +41,9 @@ _INF_WORDS = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n", ""}
 _MIN_YEAR = 1900
+#: Latest year accepted: a policy event may be dated ahead (a suspension's end), not
+#: centuries ahead (pandas timestamps end in 2262).
+_MAX_YEAR = 2100
 
 
 def parse_month(text: str) -> pd.Period:
@@ -59,8 +62,8 @@ def parse_month(text: str) -> pd.Period:
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ValueError(f"impossible month {text!r}: the month must be 01 to 12")
-    if year < _MIN_YEAR:
-        raise ValueError(f"implausible year in {text!r} (before {_MIN_YEAR})")
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
+        raise ValueError(f"implausible year in {text!r} (not {_MIN_YEAR} to {_MAX_YEAR})")
     return pd.Period(year=year, month=month, freq="M")
 
 
@@ -87,8 +90,8 @@ def parse_date(text: str) -> tuple[pd.Timestamp, bool]:
             return pd.Timestamp(year=period.year, month=period.month, day=1), False
         raise ValueError(f"malformed date {text!r}; expected YYYY-MM-DD or YYYY-MM")
     year, month, day = (int(g) for g in match.groups())
-    if year < _MIN_YEAR:
-        raise ValueError(f"implausible year in {text!r} (before {_MIN_YEAR})")
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
+        raise ValueError(f"implausible year in {text!r} (not {_MIN_YEAR} to {_MAX_YEAR})")
     try:
         value = date(year, month, day)
     except ValueError as err:
@@ -144,6 +147,8 @@ def parse_non_negative_int(text: str, what: str) -> int:
         raise ValueError(f"{what} must be a whole number: {text!r}")
     if value < 0:
         raise ValueError(f"{what} is negative: {text!r}")
+    if value > 2**53:  # counts are held as int64 and float64
+        raise ValueError(f"{what} is implausibly large: {text[:30]!r}")
     return int(value)
 
 

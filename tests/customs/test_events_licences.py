@@ -92,6 +92,9 @@ def test_events_for_product_matches_exact_name_and_all(files):
             id="duplicate-event",
         ),
         pytest.param("2025-04-04,magnets,deal,x,y,extra\n", 2, "#6", "6 fields", id="long-row"),
+        pytest.param("9999-01-01,magnets,deal,x,y\n", 2, "date", "not 1900 to 2100", id="y9999"),
+        pytest.param("2300-06,magnets,deal,x,y\n", 2, "date", "not 1900 to 2100", id="y2300"),
+        pytest.param("0000-01-01,magnets,deal,x,y\n", 2, "date", "implausible year", id="y0"),
     ],
 )
 def test_bad_events(write, body, line, column, fragment):
@@ -147,6 +150,12 @@ def test_read_licence_counts(files):
         pytest.param(
             "magnets,,2025-04,2025-06,5,1,x,y\n", "destination", "empty", id="empty-destination"
         ),
+        pytest.param(
+            f"magnets,US,2025-04,2025-06,{2**70},{2**69},x,y\n",
+            "applications",
+            "implausibly large",
+            id="beyond-int64",
+        ),
     ],
 )
 def test_bad_licence_counts(write, body, column, fragment):
@@ -164,3 +173,8 @@ def test_duplicate_licence_counts(write):
     with pytest.raises(DataValidationError, match="line 2") as info:
         read_licence_counts(path, today=TODAY)
     assert info.value.line == 3
+
+
+def test_a_device_is_refused_not_read_forever():
+    with pytest.raises(DataValidationError, match="not a regular file"):
+        read_policy_events("/dev/zero")
