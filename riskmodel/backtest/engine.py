@@ -6,9 +6,11 @@ For each origin month ``o`` (the ``--as-of`` month) and each model:
    ``load_inputs(data, events, licences, as_of=o)``: customs months before ``o`` and
    policy events dated up to the end of ``o`` only;
 2. the model forecasts ``horizon`` months from ``o``: ``bayes`` is fitted
-   (:func:`riskmodel.pipeline.fit`) and forecast under the ``baseline`` scenario
-   (:func:`riskmodel.pipeline.forecast` with the as-of inputs, so regime changes
-   dated after the last data month but known at the origin enter); the statsmodels
+   (:func:`riskmodel.pipeline.fit`) and forecast under the default, unconditional
+   scenario (:data:`DEFAULT_SCENARIO`: policy events at rates learned from the events
+   dated before the origin; :func:`riskmodel.pipeline.forecast` with the as-of inputs,
+   so regime changes dated after the last data month but known at the origin enter);
+   the statsmodels
    baselines use :func:`riskmodel.forecast.baseline_paths.baseline_paths`;
 3. every observation of the *full* data (``load_inputs(data, as_of=None)``) that lies
    wholly in ``o .. o + horizon - 1`` is a target (see
@@ -64,6 +66,8 @@ MODELS: Final[tuple[str, ...]] = ("bayes", "snaive", "ets", "sarimax")
 DEFAULT_ORIGINS: Final[tuple[str, ...]] = ("2025-03", "2025-05", "2025-07", "2025-10")
 #: Default horizon in months.
 DEFAULT_HORIZON: Final[int] = 6
+#: Scenario of the ``bayes`` forecasts: the unconditional default forecast.
+DEFAULT_SCENARIO: Final[str] = "unconditional"
 #: Default number of forecast paths per model and origin.
 DEFAULT_PATHS: Final[int] = 1000
 #: Columns of ``scores.csv``, in order.
@@ -130,6 +134,8 @@ class BacktestSpec:
     sampler : SamplerConfig, optional
         NUTS settings for ``bayes`` (its seed is replaced by the origin's seed);
         default: ``SamplerConfig`` with the default backend.
+    scenario : str
+        Scenario (bundled name or YAML path) of the ``bayes`` forecasts.
     """
 
     data: tuple[str, ...] | None = None
@@ -142,6 +148,7 @@ class BacktestSpec:
     n_paths: int = DEFAULT_PATHS
     seed: int = 0
     sampler: SamplerConfig | None = None
+    scenario: str = DEFAULT_SCENARIO
 
     def load(self, as_of: str | None = None) -> ModelInputs:
         """Load the inputs (point in time at ``as_of``)."""
@@ -221,7 +228,7 @@ def _bayes_paths(inputs: ModelInputs, spec: BacktestSpec, seed: int) -> tuple[An
         fitted = pipeline.fit(inputs, priors=spec.priors, sampler=sampler)
     paths = pipeline.forecast(
         fitted,
-        scenario="baseline",
+        scenario=spec.scenario,
         horizon=spec.horizon,
         n_paths=spec.n_paths,
         seed=seed,
@@ -435,6 +442,8 @@ class BacktestResult:
         ]
         if "sampler" in s and "bayes" in self.models:
             lines.append(f"Sampler: {s['sampler']}.")
+        if "scenario" in s and "bayes" in self.models:
+            lines.append(f"Scenario of the bayes forecasts: {s['scenario']}.")
         lines += [
             "",
             "Mean scores in tonnes (lower is better); coverage = share of actuals inside the "
@@ -505,6 +514,7 @@ def run_backtest(
     n_paths: int = DEFAULT_PATHS,
     seed: int = 0,
     sampler: SamplerConfig | None = None,
+    scenario: str = DEFAULT_SCENARIO,
     scheduler: str | None = None,
     progress: Callable[[OriginResult], None] | None = None,
 ) -> BacktestResult:
@@ -529,6 +539,9 @@ def run_backtest(
         Root seed; origin ``o`` uses :func:`origin_seed` ``(seed, o)``.
     sampler : SamplerConfig, optional
         NUTS settings of ``bayes``.
+    scenario : str
+        Scenario of the ``bayes`` forecasts (default :data:`DEFAULT_SCENARIO`;
+        ``"baseline"`` holds today's regime over the horizon).
     scheduler : str, optional
         ``None``: origins one after another in this process; ``"local"``: a
         ``distributed.LocalCluster`` of 2 single-threaded worker processes; otherwise
@@ -570,6 +583,7 @@ def run_backtest(
         n_paths=int(n_paths),
         seed=int(seed),
         sampler=sampler,
+        scenario=str(scenario),
     )
     full = spec.load(as_of=None)
     tasks = [
@@ -615,6 +629,7 @@ def run_backtest(
         "horizon": int(horizon),
         "n_paths": int(n_paths),
         "seed": int(seed),
+        "scenario": str(scenario),
         "scheduler": scheduler,
     }
     if cfg is not None:
@@ -629,6 +644,7 @@ __all__ = [
     "DEFAULT_HORIZON",
     "DEFAULT_ORIGINS",
     "DEFAULT_PATHS",
+    "DEFAULT_SCENARIO",
     "MODELS",
     "RUN_COLUMNS",
     "SCORE_COLUMNS",
