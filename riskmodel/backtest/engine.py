@@ -6,9 +6,10 @@ For each origin month ``o`` (the ``--as-of`` month) and each model:
    ``load_inputs(data, events, licences, as_of=o)``: customs months before ``o`` and
    policy events dated up to the end of ``o`` only;
 2. the model forecasts ``horizon`` months from ``o``: ``bayes`` is fitted
-   (:func:`riskmodel.pipeline.fit`) and forecast under the ``baseline`` scenario
-   (:func:`riskmodel.pipeline.forecast`; the fit records the regime changes dated
-   after the last data month but known at the origin, so they enter); the statsmodels
+   (:func:`riskmodel.pipeline.fit`) and forecast under the default, unconditional
+   scenario (:data:`DEFAULT_SCENARIO`: policy events at rates learned from the events
+   dated before the origin; the fit records the regime changes dated after the last
+   data month but known at the origin, so they enter); the statsmodels
    baselines use :func:`riskmodel.forecast.baseline_paths.baseline_paths`;
 3. every observation of the *full* data (``load_inputs(data, as_of=None)``) that lies
    wholly in ``o .. o + horizon - 1`` is a target (see
@@ -68,6 +69,8 @@ MODELS: Final[tuple[str, ...]] = ("bayes", "snaive", "ets", "sarimax")
 DEFAULT_ORIGINS: Final[tuple[str, ...]] = ("2025-03", "2025-05", "2025-07", "2025-10")
 #: Default horizon in months.
 DEFAULT_HORIZON: Final[int] = 6
+#: Scenario of the ``bayes`` forecasts: the unconditional default forecast.
+DEFAULT_SCENARIO: Final[str] = "unconditional"
 #: Default number of forecast paths per model and origin.
 DEFAULT_PATHS: Final[int] = 1000
 #: Columns of ``scores.csv``, in order.
@@ -135,6 +138,8 @@ class BacktestSpec:
     sampler : SamplerConfig, optional
         NUTS settings for ``bayes`` (its seed is replaced by the origin's seed);
         default: ``SamplerConfig`` with the default backend.
+    scenario : str
+        Scenario (bundled name or YAML path) of the ``bayes`` forecasts.
     """
 
     data: tuple[str, ...] | None = None
@@ -147,6 +152,7 @@ class BacktestSpec:
     n_paths: int = DEFAULT_PATHS
     seed: int = 0
     sampler: SamplerConfig | None = None
+    scenario: str = DEFAULT_SCENARIO
 
     def load(self, as_of: str | None = None) -> ModelInputs:
         """Load the inputs (point in time at ``as_of``)."""
@@ -225,7 +231,7 @@ def _bayes_paths(inputs: ModelInputs, spec: BacktestSpec, seed: int) -> tuple[An
         warnings.simplefilter("ignore", ConvergenceWarning)
         fitted = pipeline.fit(inputs, priors=spec.priors, sampler=sampler, seed=seed)
     paths = pipeline.forecast(
-        fitted, scenario="baseline", horizon=spec.horizon, n_paths=spec.n_paths, seed=seed
+        fitted, scenario=spec.scenario, horizon=spec.horizon, n_paths=spec.n_paths, seed=seed
     )
     diag = fitted.diagnostics
     info = {
@@ -439,6 +445,8 @@ class BacktestResult:
         ]
         if "sampler" in s and "bayes" in self.models:
             lines.append(f"Sampler: {s['sampler']}.")
+        if "scenario" in s and "bayes" in self.models:
+            lines.append(f"Scenario of the bayes forecasts: {s['scenario']}.")
         lines += [
             "",
             "Mean scores in tonnes (lower is better); coverage = share of actuals inside the "
@@ -557,6 +565,7 @@ def run_backtest(
     n_paths: int = DEFAULT_PATHS,
     seed: int = 0,
     sampler: SamplerConfig | None = None,
+    scenario: str = DEFAULT_SCENARIO,
     scheduler: str | None = None,
     progress: Callable[[OriginResult], None] | None = None,
 ) -> BacktestResult:
@@ -581,6 +590,9 @@ def run_backtest(
         Root seed; origin ``o`` uses :func:`origin_seed` ``(seed, o)``.
     sampler : SamplerConfig, optional
         NUTS settings of ``bayes``.
+    scenario : str
+        Scenario of the ``bayes`` forecasts (default :data:`DEFAULT_SCENARIO`;
+        ``"baseline"`` holds today's regime over the horizon).
     scheduler : str, optional
         ``None``: origins one after another in this process; ``"local"``: a
         ``distributed.LocalCluster`` of 2 single-threaded worker processes; otherwise
@@ -622,6 +634,7 @@ def run_backtest(
         n_paths=int(n_paths),
         seed=int(seed),
         sampler=sampler,
+        scenario=str(scenario),
     )
     full = spec.load(as_of=None)
     tasks = [
@@ -667,6 +680,7 @@ def run_backtest(
         "horizon": int(horizon),
         "n_paths": int(n_paths),
         "seed": int(seed),
+        "scenario": str(scenario),
         "scheduler": scheduler,
     }
     if cfg is not None:
@@ -681,6 +695,7 @@ __all__ = [
     "DEFAULT_HORIZON",
     "DEFAULT_ORIGINS",
     "DEFAULT_PATHS",
+    "DEFAULT_SCENARIO",
     "MODELS",
     "RUN_COLUMNS",
     "SCORE_COLUMNS",

@@ -58,6 +58,20 @@ that is the last fitted regime.
 ``set``
     A fixed approval level: ``a[d, t] = level`` (an absolute rate in [0, 1],
     not a multiplier), e.g. an embargo. Parameter ``level``.
+``policy_risk``
+    Today's regime, with new policy events possible in every month from the
+    regime's start: the default, *unconditional* forecast
+    (``priors/scenarios/unconditional.yaml``). A ``control`` (onset of licensing)
+    or ``tightening`` multiplies ``a_prev`` from its month on by
+    :func:`control_multiplier` with the shape ``depth``, ``months_to_low``,
+    ``recovery_half_life_months``, ``long_run`` (or ``shape: learned``); a ``deal``
+    closes a share ``deal_gap_closed`` of the gap ``1 - a``, a ``relief`` a share
+    ``relief_gap_closed``. Parameters ``control_rate``, ``tightening_rate``,
+    ``deal_rate`` and ``relief_rate`` are monthly rates per product: a ``Gamma``
+    prior (``beta`` in product-months) that the forecast updates with the dated
+    policy events before its origin, or a ``Fixed`` rate used as given. See
+    :mod:`riskmodel.forecast.policy`. The other kinds make *conditional* forecasts:
+    given that this happens.
 
 Which regime holds
 ------------------
@@ -91,8 +105,8 @@ where there is one; see :mod:`riskmodel.config.dists` for the families and their
 parameters). A distribution's support must lie inside its parameter's range (a
 Normal is refused for ``depth``, say). The forecast stage draws each parameter
 once per path and regime, shared by all the regime's destinations
-(:meth:`Scenario.sample_params`); destination differences come from the fitted
-destination offsets.
+(:meth:`Scenario.sample_params`; a ``policy_risk`` regime's once per path and
+event); destination differences come from the fitted destination offsets.
 """
 
 from __future__ import annotations
@@ -120,6 +134,7 @@ __all__ = [
     "ALLOCATIONS",
     "KIND_PARAMETERS",
     "LEARNED_SHAPE_FILE",
+    "POLICY_CLASSES",
     "REGIME_KINDS",
     "SHAPES",
     "Allocation",
@@ -136,7 +151,17 @@ __all__ = [
 ]
 
 #: Regime kinds, in the order they are documented.
-REGIME_KINDS: Final[tuple[str, ...]] = ("current", "new_control", "lifted", "set")
+REGIME_KINDS: Final[tuple[str, ...]] = ("current", "new_control", "lifted", "set", "policy_risk")
+
+#: Policy event classes of a ``policy_risk`` regime (see :mod:`riskmodel.forecast.policy`).
+POLICY_CLASSES: Final[tuple[str, ...]] = ("control", "tightening", "deal", "relief")
+
+_SHAPE_PARAMETERS: Final[dict[str, tuple[float, float]]] = {
+    "depth": (0.0, 1.0),
+    "months_to_low": (0.0, math.inf),
+    "recovery_half_life_months": (0.0, math.inf),
+    "long_run": (0.0, 1.0),
+}
 
 #: Allocation rules the Monte Carlo stage understands.
 ALLOCATIONS: Final[tuple[str, ...]] = ("proportional", "priority", "end_use")
@@ -145,15 +170,21 @@ ALLOCATIONS: Final[tuple[str, ...]] = ("proportional", "priority", "end_use")
 #: each parameter's distribution must stay in.
 KIND_PARAMETERS: Final[dict[str, dict[str, tuple[float, float]]]] = {
     "current": {},
-    "new_control": {
-        "depth": (0.0, 1.0),
-        "months_to_low": (0.0, math.inf),
-        "recovery_half_life_months": (0.0, math.inf),
-        "long_run": (0.0, 1.0),
-    },
+    "new_control": dict(_SHAPE_PARAMETERS),
     "lifted": {},
     "set": {"level": (0.0, 1.0)},
+    "policy_risk": {
+        **{f"{c}_rate": (0.0, math.inf) for c in POLICY_CLASSES},
+        "deal_gap_closed": (0.0, 1.0),
+        "relief_gap_closed": (0.0, 1.0),
+        **_SHAPE_PARAMETERS,
+    },
 }
+
+# Kinds whose four shape distributions may come from the learned shape (``shape: learned``).
+_SHAPED_KINDS: Final[tuple[str, ...]] = ("new_control", "policy_risk")
+# A rate is a Gamma prior updated with the event counts, or a Fixed rate used as given.
+_RATE_FAMILIES: Final[tuple[str, ...]] = ("Gamma", "Fixed")
 
 # Parameters that must be strictly positive (a Fixed 0 would divide by zero).
 _STRICTLY_POSITIVE: Final[frozenset[str]] = frozenset({"recovery_half_life_months"})
@@ -438,6 +469,8 @@ class Scenario:
                 for key in KIND_PARAMETERS[r.kind]
                 if key in r.params
             }
+            if r.kind != "policy_risk"  # drawn by riskmodel.forecast.policy, per event
+            else {}
             for r in self.regimes
         )
 
@@ -720,7 +753,7 @@ def _regime_dist(raw: Any, kind: str, key: str, path: str, problems: Problems) -
         raw,
         path,
         problems,
-        allowed=_SCENARIO_FAMILIES,
+        allowed=_RATE_FAMILIES if key.endswith("_rate") else _SCENARIO_FAMILIES,
         low=low,
         high=high,
         open_low=key in _STRICTLY_POSITIVE,
@@ -760,7 +793,7 @@ def _parse_start(value: Any, path: str, problems: Problems) -> str | None:
 def _learned_params(
     raw: Mapping[Any, Any], path: str, problems: Problems, shape_file: str | Path | None
 ) -> tuple[str | None, dict[str, Dist]]:
-    """Read a ``new_control``'s ``shape`` key: ``(shape, learned distributions)``."""
+    """Read a ``shape`` key (new_control, policy_risk): ``(shape, learned distributions)``."""
     if "shape" not in raw:
         return None, {}
     value = raw["shape"]
@@ -813,17 +846,19 @@ def _parse_regime(
     shape: str | None = None
     if kind is not None:
         domains = KIND_PARAMETERS[kind]
-        allowed = (*_REGIME_KEYS, *(("shape",) if kind == "new_control" else ()), *domains)
+        allowed = (*_REGIME_KEYS, *(("shape",) if kind in _SHAPED_KINDS else ()), *domains)
         problems.keys(raw, allowed, path)
         learned: dict[str, Dist] = {}
-        if kind == "new_control":
+        if kind in _SHAPED_KINDS:
             shape, learned = _learned_params(raw, path, problems, shape_file)
         for key in domains:
             if key not in raw:
                 if key in learned:
                     params[key] = learned[key]
-                elif "shape" not in raw:  # a bad shape was reported above
-                    hint = " (or shape: learned)" if kind == "new_control" else ""
+                elif "shape" not in raw or key not in _SHAPE_PARAMETERS:
+                    # (with a shape key, a missing shape parameter was reported above)
+                    shaped = kind in _SHAPED_KINDS and key in _SHAPE_PARAMETERS
+                    hint = " (or shape: learned)" if shaped else ""
                     problems.add(path, f"kind {kind} needs '{key}'{hint}")
                 continue
             spec = _regime_dist(raw[key], kind, key, f"{path}.{key}", problems)

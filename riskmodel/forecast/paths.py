@@ -9,7 +9,10 @@ draw against the PyMC model's deterministics):
   knot walk and the seasonality carry on from the last fitted month;
 - approval: the logit AR(1) of the last fitted regime carries on (``current``), and
   the scenario's regimes transform it (``new_control`` multiplies it by a collapse
-  and recovery shape, ``lifted`` sets it to 1, ``set`` to a drawn level); a regime
+  and recovery shape, ``lifted`` sets it to 1, ``set`` to a drawn level,
+  ``policy_risk`` adds new controls, tightening, deals and relief at rates learned
+  from the policy events dated before the origin, :mod:`riskmodel.forecast.policy`:
+  the default, unconditional forecast); a regime
   that policy events date after the last data month (a point-in-time run) enters as
   a new regime whose mean is drawn from the fitted distribution of regime means
   (or, in a window without control, follows the learned shock shape);
@@ -17,11 +20,14 @@ draw against the PyMC model's deterministics):
   look like customs figures, not like the latent flow.
 
 All randomness comes from one ``numpy.random.Generator``: the same posterior, scenario
-and seed give the same paths.
+and seed give the same paths. Policy events are drawn from a child of it
+(``Generator.spawn``), so a ``policy_risk`` regime with zero rates gives exactly the
+paths of ``current``.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -35,11 +41,13 @@ from riskmodel.atomic import atomic_write
 from riskmodel.config.dists import Dist
 from riskmodel.config.scenario import (
     KIND_PARAMETERS,
+    RegimeSpec,
     Scenario,
     control_multiplier,
     load_learned_shape,
 )
 from riskmodel.exceptions import RiskModelWarning
+from riskmodel.forecast.policy import policy_history, rate_posteriors, simulate_policy
 from riskmodel.models.export_model import knot_weights
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -63,6 +71,7 @@ def forecast_paths(
     student_t_nu: float = 4.0,
     share_knot_months: int = 6,
     new_control_shape: Mapping[str, Dist] | None = None,
+    events: pd.DataFrame | None = None,
 ) -> xr.Dataset:
     """Draw export paths from a fitted posterior under a scenario.
 
@@ -91,6 +100,10 @@ def forecast_paths(
         ``recovery_half_life_months``, ``long_run``) of a control dated after an
         uncontrolled fitted window; default: the learned shape
         (:func:`~riskmodel.config.scenario.load_learned_shape`), read only when needed.
+    events : pandas.DataFrame, optional
+        Every product's policy events (:func:`riskmodel.customs.read_policy_events`),
+        read by a ``policy_risk`` regime, which uses those dated before the first
+        forecast month only; default: the bundled events, read only when needed.
 
     Returns
     -------
@@ -128,7 +141,13 @@ def forecast_paths(
         )
     else:
         approval_base = np.ones((n_paths, n_dest, horizon))
-    approval = _apply_scenario(scenario, approval_base, future, destinations, gen)
+    controlled = np.full(horizon, logit is not None)
+    if logit is None and future_regime_starts:
+        controlled[max((min(future_regime_starts) - future[0]).n, 0) :] = True
+    policy = _PolicyContext(
+        str(posterior.attrs.get("product", "")), controlled, events, gen.spawn(1)[0]
+    )
+    approval = _apply_scenario(scenario, approval_base, future, destinations, gen, policy)
 
     sigma_obs = _draws(posterior, "obs_sigma")[pick][:, None, None]
     noise = sigma_obs * gen.standard_t(student_t_nu, size=(n_paths, n_dest, horizon))
@@ -151,6 +170,8 @@ def forecast_paths(
         "model": "bayes",
         "units": "tonnes per month",
     }
+    if policy.summary:
+        attrs["policy_events"] = json.dumps(policy.summary, sort_keys=True)
     return xr.Dataset(
         {
             "exports": (dims, exports),
@@ -295,12 +316,55 @@ def _new_control_approval(
     return np.repeat(np.clip(mult, 0.0, 1.0)[:, None, :], n_dest, axis=1)
 
 
+class _PolicyContext:
+    """What a ``policy_risk`` regime needs: product, licensing by month, events, draws."""
+
+    def __init__(
+        self,
+        product: str,
+        controlled: np.ndarray,
+        events: pd.DataFrame | None,
+        gen: np.random.Generator,
+    ) -> None:
+        self.product = product
+        self.controlled = controlled
+        self.events = events
+        self.gen = gen
+        self.summary: dict[str, object] = {}
+
+    def apply(self, spec: RegimeSpec, previous: np.ndarray, future: pd.PeriodIndex, start: int):
+        """Return ``previous`` moved by the policy events drawn from ``start`` on."""
+        from riskmodel.customs.events import load_bundled_events
+
+        if self.events is None:
+            self.events = load_bundled_events()
+        history = policy_history(self.events, self.product, future[0])
+        rates = rate_posteriors(spec.params, history)
+        moved, events = simulate_policy(
+            previous,
+            rates=rates,
+            effects=spec.params,
+            controlled=self.controlled,
+            start=start,
+            gen=self.gen,
+        )
+        self.summary = {
+            **history.to_dict(),
+            "mean_rate_per_month": {c: round(d.mean(), 6) for c, d in rates.items()},
+            "share_of_paths_with_event": {
+                c: round(float(events[:, :, j].any(axis=1).mean()), 4) for j, c in enumerate(rates)
+            },
+        }
+        return moved
+
+
 def _apply_scenario(
     scenario: Scenario,
     base: np.ndarray,
     future: pd.PeriodIndex,
     destinations: list[str],
     gen: np.random.Generator,
+    policy: _PolicyContext,
 ) -> np.ndarray:
     """Chain the scenario's regimes over the base approval paths."""
     n_paths, _, horizon = base.shape
@@ -317,6 +381,9 @@ def _apply_scenario(
             value = np.ones_like(base)
         elif spec.kind == "set":
             value = np.broadcast_to(p["level"][:, None, None], base.shape)
+        elif spec.kind == "policy_risk":
+            start = spec.start_index(future[0], horizon, allow_past=True)
+            value = policy.apply(spec, previous, future, start)
         else:  # new_control
             mult = control_multiplier(
                 since[None, :, :],

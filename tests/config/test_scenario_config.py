@@ -76,6 +76,23 @@ def test_bundled_scenario_loads_with_reasons_and_sources(name):
             assert spec.source and spec.source.startswith("http")
 
 
+def test_unconditional_is_the_policy_risk_default_and_named_ones_are_conditional():
+    s = load_scenario("unconditional")
+    assert [r.kind for r in s.regimes] == ["policy_risk"]
+    regime = s.regimes[0]
+    assert set(regime.params) == set(KIND_PARAMETERS["policy_risk"])
+    assert regime.shape == "learned"
+    for key, spec in regime.params.items():
+        assert spec.reason and "\n" not in spec.reason
+        if key.endswith("_rate"):  # weak priors that the dated events update
+            assert spec.family == "Gamma" and spec.judgement
+        else:
+            assert spec.source and spec.source.startswith("http")
+    assert "unconditional" in s.description.lower()
+    for name in BUNDLED:
+        assert load_scenario(name).description.startswith("Conditional forecast, given")
+
+
 def test_bundled_numbers_are_the_documented_ones():
     esc = load_scenario("escalation").regimes[1]
     assert esc.start == "+2" and esc.kind == "new_control" and esc.destinations == "all"
@@ -296,6 +313,27 @@ BAD_CASES = {
           - {start: "+0", kind: lifted}
         """,
         ["regimes[0] never applies"],
+    ),
+    "policy_risk_rates": (
+        """\
+        name: x
+        description: d
+        regimes:
+          - start: first
+            kind: policy_risk
+            shape: learned
+            control_rate: {dist: LogNormal, mu: -4, sigma: 1, reason: r}
+            tightening_rate: {dist: Gamma, alpha: 1, beta: 10, reason: r}
+            relief_rate: {dist: Fixed, value: -0.1, reason: r}
+            deal_gap_closed: {dist: Beta, alpha: 2, beta: 2, reason: r}
+            relief_gap_closed: {dist: Normal, mu: 0.8, sigma: 0.1, reason: r}
+        """,
+        [
+            "regimes[0].control_rate.dist: LogNormal is not allowed here; use Gamma, Fixed",
+            "regimes[0]: kind policy_risk needs 'deal_rate'",
+            "regimes[0].relief_rate: a Fixed(value=-0.1) ranges over [-0.1, -0.1]",
+            "regimes[0].relief_gap_closed: a Normal(mu=0.8, sigma=0.1) ranges over",
+        ],
     ),
     "empty": ("", ["the file is empty"]),
     "not_a_mapping": ("- a\n- b\n", ["the top level must be a mapping"]),
