@@ -186,7 +186,8 @@ def _build_inputs(
     stock0 = cover_months * demand[:, :n0].mean(axis=1, dtype=f32)
     cap_cover = cover_months * draws.restock[None, None, :]
     for j in range(len(shared.project_region)):
-        since = shared.month_index.astype(f32)[:, None] - f32(shared.project_start[j] - 1)
+        # months since the start: the ramp is 0 in the start month (+ delay)
+        since = shared.month_index.astype(f32)[:, None] - f32(shared.project_start[j])
         frac = np.clip((since - draws.delay[j][None, :]) / draws.ramp[j][None, :], f32(0), f32(1))
         rate = draws.capacity[j] / f32(12) * draws.utilisation[j]
         other[shared.project_region[j]] += frac * rate[None, :]

@@ -101,7 +101,8 @@ class CapacityProject:
     """A new non-China magnet plant and its uncertain ramp-up.
 
     Monthly extra supply to ``region`` in calendar month ``m``:
-    ``capacity_tpy / 12 * utilisation * clip((m - start - delay + 1) / ramp, 0, 1)``.
+    ``capacity_tpy / 12 * utilisation * clip((m - start - delay) / ramp, 0, 1)``:
+    0 in the start month (plus delay), full output ``ramp`` months later.
     """
 
     name: str
