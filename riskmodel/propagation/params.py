@@ -44,6 +44,8 @@ _TOP_KEYS = (
     "description",
     "regions",
     "industries",
+    "base_demand_tpy",
+    "embedded_share",
     "china_share",
     "industry_shares",
     "demand_growth",
@@ -53,7 +55,7 @@ _TOP_KEYS = (
     "magnet_content_kg",
     "new_capacity",
 )
-_OPTIONAL_TOP = ("description", "new_capacity")
+_OPTIONAL_TOP = ("description", "new_capacity", "embedded_share")
 
 
 def default_params_path() -> Path:
@@ -125,6 +127,13 @@ class PropagationParams:
         Industry names, in output order.
     labels, units : tuple
         Per industry: a readable label; the unit of output (``None``: no unit).
+    base_year : int
+        Year of ``base_demand``; growth runs from its middle (1 July).
+    base_demand : tuple of Dist
+        Per region: magnets bought in the base year, tonnes.
+    embedded_share : tuple of tuple
+        Per region and industry: the share of the industry's magnet use that arrives
+        inside imported assemblies (``Dist``), or ``None`` for none.
     china_share : tuple of Dist
         Per region: China's share of the region's magnet supply.
     share_mean : numpy.ndarray
@@ -156,6 +165,9 @@ class PropagationParams:
     industries: tuple[str, ...]
     labels: tuple[str, ...]
     units: tuple[str | None, ...]
+    base_year: int
+    base_demand: tuple[Dist, ...]
+    embedded_share: tuple[tuple[Dist | None, ...], ...]
     china_share: tuple[Dist, ...]
     share_mean: np.ndarray
     share_concentration: float | None
@@ -182,6 +194,8 @@ class PropagationParams:
         return replace(
             self,
             regions=tuple(self.regions[k] for k in keep),
+            base_demand=tuple(self.base_demand[k] for k in keep),
+            embedded_share=tuple(self.embedded_share[k] for k in keep),
             china_share=tuple(self.china_share[k] for k in keep),
             share_mean=self.share_mean[keep],
             projects=tuple(p for p in self.projects if p.region in kept),
@@ -214,6 +228,12 @@ class PropagationParams:
                 }
             )
 
+        for r, d in zip(self.regions, self.base_demand, strict=True):
+            add("base_demand_tpy", r.name, d)
+        for r, row in zip(self.regions, self.embedded_share, strict=True):
+            for ind, d in zip(self.industries, row, strict=True):
+                if d is not None:
+                    add("embedded_share", f"{r.name}.{ind}", d)
         for r, d in zip(self.regions, self.china_share, strict=True):
             add("china_share", r.name, d)
         for r, reg in enumerate(self.regions):
@@ -307,6 +327,8 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
     region_names = [r.name for r in regions]
     industries, labels, units = _parse_industries(raw.get("industries"), problems)
     positive = {"low": 0.0, "open_low": True}
+    base_year, base_demand = _parse_base_demand(raw.get("base_demand_tpy"), region_names, problems)
+    embedded = _parse_embedded(raw.get("embedded_share"), region_names, industries, problems)
     china = _per_key(
         raw.get("china_share"),
         region_names,
@@ -378,6 +400,9 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         industries=tuple(industries),
         labels=tuple(labels),
         units=tuple(units),
+        base_year=base_year,
+        base_demand=tuple(base_demand[r] for r in region_names),
+        embedded_share=tuple(tuple(embedded[r][i] for i in industries) for r in region_names),
         china_share=tuple(china[r] for r in region_names),
         share_mean=share_mean,
         share_concentration=concentration,
@@ -418,6 +443,55 @@ def _per_key(
         d = _dist(raw[key], f"{path}.{key}", problems, **kw)
         if d is not None:
             out[key] = d
+    return out
+
+
+def _parse_base_demand(
+    raw: Any, regions: Sequence[str], problems: Problems
+) -> tuple[int, dict[str, Dist]]:
+    where = "base_demand_tpy"
+    if raw is None or not problems.mapping(raw, where, "base_year and one entry per region"):
+        return 0, {}
+    year = problems.number(
+        raw.get("base_year"), f"{where}.base_year", low=1990.0, high=2100.0, integer=True
+    )
+    per_region = {k: v for k, v in raw.items() if k != "base_year"}
+    dists = _per_key(
+        per_region,
+        regions,
+        where,
+        problems,
+        allowed=("LogNormal", "Uniform", "Fixed"),
+        low=0.0,
+        open_low=True,
+    )
+    return int(year or 0), dists
+
+
+def _parse_embedded(
+    raw: Any, regions: Sequence[str], industries: Sequence[str], problems: Problems
+) -> dict[str, dict[str, Dist | None]]:
+    where = "embedded_share"
+    out: dict[str, dict[str, Dist | None]] = {r: dict.fromkeys(industries) for r in regions}
+    if raw is None or not problems.mapping(raw, where, "region -> {industry: distribution}"):
+        return out
+    problems.keys(raw, regions, where)
+    for reg in regions:
+        spec = raw.get(reg)
+        path = f"{where}.{reg}"
+        if spec is None or not problems.mapping(spec, path, "industry -> distribution"):
+            continue
+        problems.keys(spec, industries, path)
+        for ind in industries:
+            if ind in spec:
+                out[reg][ind] = _dist(
+                    spec[ind],
+                    f"{path}.{ind}",
+                    problems,
+                    allowed=("Beta", "Uniform", "Fixed"),
+                    low=0.0,
+                    high=1.0,
+                )
     return out
 
 

@@ -36,7 +36,9 @@ def test_ramp_starts_at_zero_in_the_start_month(arrays_to_paths, tiny_raw_builde
     cf[:, 0] *= 3  # World
     ex = np.zeros_like(cf)
     paths = arrays_to_paths(ex, cf, ["World", "United States"], MONTHS)
-    raw = tiny_raw_builder(china_share=1.0, cover_months=(1e-6, 1e-6))
+    raw = tiny_raw_builder(
+        china_share=1.0, cover_months=(1e-6, 1e-6), base_demand=(12 * demand, 24 * demand)
+    )
     # ramp from 0 in 2026-02 to full output in 2026-04 (two months later)
     raw["new_capacity"] = [_plant("2026-02", 2.0, 12 * demand)]
     out = propagate(paths, parse_params(raw), seed=0)
