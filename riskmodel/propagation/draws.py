@@ -22,7 +22,9 @@ once and in float32 (path axis last):
 8. magnet content per unit, industry by industry (industries with a unit);
 9. per new-capacity project: capacity, delay, ramp length, utilisation;
 10. base-year demand, region by region;
-11. embedded shares, region by region and industry by industry (listed ones only).
+11. embedded shares, region by region and industry by industry (listed ones only);
+12. opening stock ratio, ``(R, I)`` per path;
+13. deferred share of unmet demand.
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ class ParameterDraws:
         ``(R, P)`` float32, tonnes of magnets a region bought in the base year.
     embedded : numpy.ndarray
         ``(R, I, P)`` float32, share of an industry's use arriving in assemblies.
+    opening : numpy.ndarray
+        ``(R, I, P)`` float32, opening stock as a multiple of the usual cover.
+    deferred : numpy.ndarray
+        ``(P,)`` float32, share of unmet demand made up later.
     """
 
     path_index: np.ndarray
@@ -94,6 +100,8 @@ class ParameterDraws:
     utilisation: np.ndarray
     base_demand: np.ndarray
     embedded: np.ndarray
+    opening: np.ndarray
+    deferred: np.ndarray
 
     @property
     def n(self) -> int:
@@ -203,6 +211,8 @@ def draw_block(
             if dist is not None:
                 embedded[r, i] = dist.sample(rng, n, dtype=np.float32)
     np.minimum(embedded, f32(EMBEDDED_CEILING), out=embedded)
+    opening = params.opening_stock.sample(rng, R * I * n, dtype=np.float32).reshape(R, I, n)
+    deferred = params.deferred_share.sample(rng, n, dtype=np.float32)
 
     return ParameterDraws(
         path_index=path_index,
@@ -219,6 +229,8 @@ def draw_block(
         utilisation=util,
         base_demand=base,
         embedded=embedded,
+        opening=opening,
+        deferred=deferred,
     )
 
 

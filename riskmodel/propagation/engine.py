@@ -15,9 +15,11 @@ draw of every parameter in ``priors/propagation.yaml``, and steps the months:
    (``x (1 - rate * months / 12)``, months from the first month).
 3. **Non-China supply**: ``(1 - china_share_r) * D_r`` before substitution (existing
    suppliers keep their share) plus the ramp-up of new plants.
-4. **Inventories**: each industry starts with ``cover`` weeks of demand and restocks
-   up to that cover; the scarce supply is allocated across industries by the
-   scenario's rule (``proportional``, ``priority`` or ``end_use``), and
+4. **Inventories**: each industry starts with an uncertain multiple of ``cover`` weeks
+   of demand, restocks whenever supply exceeds demand, up to ``restock_multiple`` x
+   its cover; part of unmet demand is deferred (made up later), the rest lost; the
+   scarce supply is allocated across industries by the scenario's rule
+   (``proportional``, ``priority`` or ``end_use``), and
    ``short = D - min(stock + allocated, D)``
    (:func:`~riskmodel.propagation.kernels.simulate_shortfall`).
 5. **Statistics** are streamed, the shortfall as a share of the industry's whole
@@ -198,7 +200,8 @@ def _build_inputs(
     np.divide(demand, bought[:, None, :, :], out=use)
     cover_months = draws.cover_weeks / f32(WEEKS_PER_MONTH)
     n0 = min(OPENING_MONTHS, T)
-    stock0 = cover_months * demand[:, :n0].mean(axis=1, dtype=f32)
+    stock0 = cover_months * demand[:, :n0].mean(axis=1, dtype=f32) * draws.opening
+    deferred = np.broadcast_to(draws.deferred[None, None, :], stock0.shape)
     cap_cover = cover_months * draws.restock[None, None, :]
     for j in range(len(shared.project_region)):
         # months since the start: the ramp is 0 in the start month (+ delay)
@@ -213,6 +216,7 @@ def _build_inputs(
         "supply_other": other,
         "stock0": stock0,
         "cap_cover": cap_cover,
+        "deferred_share": deferred,
         "use": use,
     }
 

@@ -52,6 +52,8 @@ _TOP_KEYS = (
     "substitution_per_year",
     "inventory_cover_weeks",
     "restock_multiple",
+    "opening_stock_ratio",
+    "deferred_share",
     "magnet_content_kg",
     "new_capacity",
 )
@@ -152,6 +154,10 @@ class PropagationParams:
         Share of the log-variance of cover common to all regions and industries.
     restock_multiple : Dist
         Inventory ceiling as a multiple of the usual cover.
+    opening_stock : Dist
+        Opening stock as a multiple of the usual cover (per region and industry).
+    deferred_share : Dist
+        Share of a month's unmet demand that is made up later (the rest is lost).
     content_kg : tuple
         Per industry: kg of magnet per unit of output (``Dist``) or ``None``.
     projects : tuple of CapacityProject
@@ -177,6 +183,8 @@ class PropagationParams:
     cover_weeks: tuple[Dist, ...]
     cover_correlation: float
     restock_multiple: Dist
+    opening_stock: Dist
+    deferred_share: Dist
     content_kg: tuple[Dist | None, ...]
     projects: tuple[CapacityProject, ...] = field(default=())
     path: str = "<mapping>"
@@ -258,6 +266,8 @@ class PropagationParams:
         for ind, d in zip(self.industries, self.cover_weeks, strict=True):
             add("inventory_cover_weeks", ind, d)
         add("restock_multiple", "all", self.restock_multiple)
+        add("opening_stock_ratio", "all", self.opening_stock)
+        add("deferred_share", "all", self.deferred_share)
         for ind, d in zip(self.industries, self.content_kg, strict=True):
             if d is not None:
                 add("magnet_content_kg", ind, d)
@@ -387,6 +397,21 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         allowed=("Fixed", "Uniform", "LogNormal"),
         **positive,
     )
+    opening = _dist(
+        raw.get("opening_stock_ratio"),
+        "opening_stock_ratio",
+        problems,
+        allowed=("Fixed", "Uniform", "LogNormal"),
+        **positive,
+    )
+    deferred = _dist(
+        raw.get("deferred_share"),
+        "deferred_share",
+        problems,
+        allowed=("Fixed", "Uniform", "Beta"),
+        low=0.0,
+        high=1.0,
+    )
     content = _parse_content(raw.get("magnet_content_kg"), industries, units, problems)
     projects = _parse_projects(raw.get("new_capacity", []), region_names, problems)
 
@@ -395,6 +420,7 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         json.dumps(raw, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()
     assert restock is not None and shares_info is not None and substitution is not None
+    assert opening is not None and deferred is not None
     return PropagationParams(
         regions=tuple(regions),
         industries=tuple(industries),
@@ -412,6 +438,8 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         cover_weeks=tuple(cover[i] for i in industries),
         cover_correlation=float(correlation),
         restock_multiple=restock,
+        opening_stock=opening,
+        deferred_share=deferred,
         content_kg=tuple(content[i] for i in industries),
         projects=tuple(projects),
         path=source,

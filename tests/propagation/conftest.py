@@ -96,6 +96,8 @@ def tiny_raw(
     restock=1.0,
     base_demand=(2400.0, 4800.0),
     base_year=2025,
+    opening=1.0,
+    deferred=0.0,
 ) -> dict:
     """US + RoW, a few industries, every parameter fixed (deterministic).
 
@@ -130,6 +132,8 @@ def tiny_raw(
             },
         },
         "restock_multiple": fixed(restock),
+        "opening_stock_ratio": fixed(opening),
+        "deferred_share": fixed(deferred),
         "magnet_content_kg": {name: fixed(c) for name, c in zip(inds, content, strict=True)},
         "new_capacity": [],
     }
