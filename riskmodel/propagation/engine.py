@@ -396,8 +396,10 @@ def propagate(
     Parameters
     ----------
     paths : xarray.Dataset
-        Forecast paths: ``exports`` and ``counterfactual`` on ``(path, destination,
-        month)`` in tonnes per month (see :mod:`riskmodel.propagation.io`).
+        Forecast paths: ``exports`` (and ``counterfactual``, which the input
+        contract requires but the propagation does not use) on ``(path,
+        destination, month)`` in tonnes per month (see
+        :mod:`riskmodel.propagation.io`).
     params : PropagationParams, str or pathlib.Path, optional
         Parameters, or a YAML file of them; the bundled ``priors/propagation.yaml``
         when omitted.
@@ -435,9 +437,10 @@ def propagate(
         On ``(region, industry, month)``:
 
         - ``p_short`` (+ ``threshold``): P(shortfall share > x) for x in 0, 0.1,
-          0.25, 0.5 (x = 0 means above 1e-5 of demand);
+          0.25, 0.5 (x = 0 means above 1e-5 of demand); shares are of the
+          industry's whole magnet use, including magnets inside imported assemblies;
         - ``expected_shortfall_t``, ``expected_shortfall_share``,
-          ``expected_demand_t``;
+          ``expected_demand_t`` (that whole use);
         - ``shortfall_share_quantile`` (+ ``quantile``);
         - ``expected_cum_shortfall_t``, ``cum_shortfall_quantile_t``
           (+ ``quantile``), ``cum_shortfall_cvar95_t``: cumulative unmet demand;
