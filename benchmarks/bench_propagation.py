@@ -102,12 +102,11 @@ def chunk_inputs(n: int = CHUNK):
     mapping = map_destinations(params, ds["destination"].values)
     params = params.subset_regions(mapping.regions)
     ex, _ = mapping.apply(ds["exports"].values)
-    cf, _ = mapping.apply(ds["counterfactual"].values)
     months = [str(m) for m in ds["month"].values]
     shared = engine._Shared(
         params=params,
         exports=np.ascontiguousarray(ex.transpose(1, 2, 0), dtype=np.float32),
-        counterfactual=np.ascontiguousarray(cf.transpose(1, 2, 0), dtype=np.float32),
+        base_year=params.base_year,
         month_index=np.array([engine._month_number(m) for m in months]),
         project_region=np.array([params.region_names.index(p.region) for p in params.projects]),
         project_start=np.array([engine._month_number(p.start) for p in params.projects]),
@@ -118,7 +117,9 @@ def chunk_inputs(n: int = CHUNK):
     draws = draw_block(
         params, np.random.default_rng(0), n, n_forecast=FORECAST_PATHS, resample=True
     )
-    return engine._build_inputs(shared, draws), shared.allocation
+    arrays = engine._build_inputs(shared, draws)
+    arrays.pop("use")  # what the statistics divide by, not a kernel input
+    return arrays, shared.allocation
 
 
 def _timed(fn, clock):

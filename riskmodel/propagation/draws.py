@@ -20,7 +20,11 @@ once and in float32 (path axis last):
    industry, combined with the configured correlation;
 7. restock multiple;
 8. magnet content per unit, industry by industry (industries with a unit);
-9. per new-capacity project: capacity, delay, ramp length, utilisation.
+9. per new-capacity project: capacity, delay, ramp length, utilisation;
+10. base-year demand, region by region;
+11. embedded shares, region by region and industry by industry (listed ones only);
+12. opening stock ratio, ``(R, I)`` per path;
+13. deferred share of unmet demand.
 """
 
 from __future__ import annotations
@@ -31,10 +35,19 @@ import numpy as np
 
 from riskmodel.propagation.params import PropagationParams
 
-__all__ = ["GROWTH_FLOOR", "WEEKS_PER_MONTH", "ParameterDraws", "concat_draws", "draw_block"]
+__all__ = [
+    "EMBEDDED_CEILING",
+    "GROWTH_FLOOR",
+    "WEEKS_PER_MONTH",
+    "ParameterDraws",
+    "concat_draws",
+    "draw_block",
+]
 
 #: Growth draws below this are clipped (a Normal prior has unbounded tails).
 GROWTH_FLOOR = -0.9
+#: Embedded-share draws above this are clipped (an industry keeps some magnet purchases).
+EMBEDDED_CEILING = 0.99
 #: 52.1775 weeks a year / 12.
 WEEKS_PER_MONTH = 365.25 / 7.0 / 12.0
 
@@ -63,6 +76,14 @@ class ParameterDraws:
         ``(I, P)`` float32, NaN for industries without a unit.
     capacity, delay, ramp, utilisation : numpy.ndarray
         ``(J, P)`` float32, one row per new-capacity project.
+    base_demand : numpy.ndarray
+        ``(R, P)`` float32, tonnes of magnets a region bought in the base year.
+    embedded : numpy.ndarray
+        ``(R, I, P)`` float32, share of an industry's use arriving in assemblies.
+    opening : numpy.ndarray
+        ``(R, I, P)`` float32, opening stock as a multiple of the usual cover.
+    deferred : numpy.ndarray
+        ``(P,)`` float32, share of unmet demand made up later.
     """
 
     path_index: np.ndarray
@@ -77,6 +98,10 @@ class ParameterDraws:
     delay: np.ndarray
     ramp: np.ndarray
     utilisation: np.ndarray
+    base_demand: np.ndarray
+    embedded: np.ndarray
+    opening: np.ndarray
+    deferred: np.ndarray
 
     @property
     def n(self) -> int:
@@ -177,6 +202,18 @@ def draw_block(
         util[j] = proj.utilisation.sample(rng, n, dtype=np.float32)
     np.maximum(ramp, f32(1e-3), out=ramp)
 
+    base = np.empty((R, n), dtype=f32)
+    for r, dist in enumerate(params.base_demand):
+        base[r] = dist.sample(rng, n, dtype=np.float32)
+    embedded = np.zeros((R, I, n), dtype=f32)
+    for r, row in enumerate(params.embedded_share):
+        for i, dist in enumerate(row):
+            if dist is not None:
+                embedded[r, i] = dist.sample(rng, n, dtype=np.float32)
+    np.minimum(embedded, f32(EMBEDDED_CEILING), out=embedded)
+    opening = params.opening_stock.sample(rng, R * I * n, dtype=np.float32).reshape(R, I, n)
+    deferred = params.deferred_share.sample(rng, n, dtype=np.float32)
+
     return ParameterDraws(
         path_index=path_index,
         china_share=china,
@@ -190,6 +227,10 @@ def draw_block(
         delay=delay,
         ramp=ramp,
         utilisation=util,
+        base_demand=base,
+        embedded=embedded,
+        opening=opening,
+        deferred=deferred,
     )
 
 

@@ -1,23 +1,30 @@
 """Monte Carlo propagation of export paths to shortages by region, industry and month.
 
 :func:`propagate` is the stage's entry point. For each Monte Carlo path it takes one
-forecast path (China's exports and the counterfactual, mapped to regions) and one
+forecast path (China's exports, mapped to regions) and one
 draw of every parameter in ``priors/propagation.yaml``, and steps the months:
 
-1. **China supply** to region ``r``: the path's exports to ``r``'s destinations.
-2. **Demand**: ``D_r = counterfactual_r / china_share_r`` (what China would have
-   shipped is China's share of what ``r`` needs), reduced by substitution and
-   thrifting (``x (1 - rate * months / 12)``), split by the industry shares, whose mix
-   drifts with relative sector growth (:func:`~riskmodel.propagation.kernels.
-   build_demand`).
+1. **China supply** to region ``r``: the path's exports to ``r``'s destinations (the
+   paths' counterfactual is not used).
+2. **Demand**, from outside the export model: region ``r`` bought ``B_r`` tonnes of
+   magnets in the base year; industry ``i`` takes ``w_ri = s_ri (1 - e_ri) /
+   sum_j s_rj (1 - e_rj)`` of it (``s`` the industry shares, ``e`` the share of the
+   industry's magnets that arrives inside imported assemblies) and grows at its sector
+   rate: ``D_rit = B_r / 12 * w_ri * (1 + g_i) ** tau_t`` with ``tau_t`` the years
+   from the middle of the base year; then reduced by substitution and thrifting
+   (``x (1 - rate * months / 12)``, months from the first month).
 3. **Non-China supply**: ``(1 - china_share_r) * D_r`` before substitution (existing
    suppliers keep their share) plus the ramp-up of new plants.
-4. **Inventories**: each industry starts with ``cover`` weeks of demand and restocks
-   up to that cover; the scarce supply is allocated across industries by the
-   scenario's rule (``proportional``, ``priority`` or ``end_use``), and
+4. **Inventories**: each industry starts with an uncertain multiple of ``cover`` weeks
+   of demand, restocks whenever supply exceeds demand, up to ``restock_multiple`` x
+   its cover; part of unmet demand is deferred (made up later), the rest lost; the
+   scarce supply is allocated across industries by the scenario's rule
+   (``proportional``, ``priority`` or ``end_use``), and
    ``short = D - min(stock + allocated, D)``
    (:func:`~riskmodel.propagation.kernels.simulate_shortfall`).
-5. **Statistics** are streamed (sums, counts, histograms) chunk by chunk, so memory
+5. **Statistics** are streamed, the shortfall as a share of the industry's whole
+   magnet use ``D_rit / (1 - e_ri)`` (embedded magnets are not cut by the controls);
+   they are streamed (sums, counts, histograms) chunk by chunk, so memory
    does not grow with the number of paths (:mod:`riskmodel.propagation.stats`).
 
 Randomness and reproducibility
@@ -112,7 +119,7 @@ class _Shared:
 
     params: PropagationParams
     exports: np.ndarray  # (R, T, F) float32
-    counterfactual: np.ndarray  # (R, T, F) float32
+    base_year: int
     month_index: np.ndarray  # (T,) calendar month numbers (year * 12 + month - 1)
     project_region: np.ndarray  # (J,) region index
     project_start: np.ndarray  # (J,) calendar month numbers
@@ -165,30 +172,42 @@ def _build_inputs(
     idx = draws.path_index
     T = shared.exports.shape[1]
     china = np.take(shared.exports, idx, axis=2)  # (R, T, P), C-contiguous copy
-    region_demand = np.take(shared.counterfactual, idx, axis=2)
+    # magnets bought as magnets: industry shares net of those arriving in assemblies
+    bought = f32(1) - draws.embedded  # (R, I, P)
+    weights = draws.shares * bought
+    weights /= np.maximum(weights.sum(axis=1, keepdims=True), f32(1e-30))
+    base_month = f32(shared.base_year * 12 + 6)  # 1 July of the base year
+    tau = (shared.month_index.astype(f32) + f32(0.5) - base_month) / f32(12)  # (T,)
+    growth = np.log1p(draws.growth)[:, None, :] * tau[None, :, None]  # (I, T, P)
+    np.exp(growth, out=growth)
+    monthly = draws.base_demand / f32(12)  # (R, P)
+    region_demand = monthly[:, None, :] * np.einsum("rip,itp->rtp", weights, growth)
+    region_demand = region_demand.astype(f32)
     chi = draws.china_share  # (R, P)
-    region_demand /= chi[:, None, :]
     # existing non-China suppliers keep their share of demand before substitution
     other = (f32(1) - chi)[:, None, :] * region_demand
     t = np.arange(T, dtype=f32) / f32(12)
     kept = np.maximum(f32(1) - t[:, None] * draws.substitution[None, :], f32(0))  # (T, P)
     region_demand *= kept[None, :, :]
-    mix = np.log1p(draws.growth)[:, None, :] * t[None, :, None]  # (I, T, P)
-    np.exp(mix, out=mix)
     out = None
+    R, _, P = region_demand.shape
+    I = draws.shares.shape[1]  # noqa: E741
     if workspace is not None and shared.backend == "numba":
-        R, _, P = region_demand.shape
-        I = draws.shares.shape[1]  # noqa: E741
         out = (workspace.get("demand", (R, T, I, P)), workspace.get("total", (R, T, P)))
     demand, demand_total = kernels.build_demand(
-        region_demand, draws.shares, mix, backend=shared.backend, parallel=shared.parallel, out=out
+        region_demand, weights, growth, backend=shared.backend, parallel=shared.parallel, out=out
     )
+    shape = (R, T, I, P)
+    use = np.empty(shape, dtype=f32) if workspace is None else workspace.get("use", shape)
+    np.divide(demand, bought[:, None, :, :], out=use)
     cover_months = draws.cover_weeks / f32(WEEKS_PER_MONTH)
     n0 = min(OPENING_MONTHS, T)
-    stock0 = cover_months * demand[:, :n0].mean(axis=1, dtype=f32)
+    stock0 = cover_months * demand[:, :n0].mean(axis=1, dtype=f32) * draws.opening
+    deferred = np.broadcast_to(draws.deferred[None, None, :], stock0.shape)
     cap_cover = cover_months * draws.restock[None, None, :]
     for j in range(len(shared.project_region)):
-        since = shared.month_index.astype(f32)[:, None] - f32(shared.project_start[j] - 1)
+        # months since the start: the ramp is 0 in the start month (+ delay)
+        since = shared.month_index.astype(f32)[:, None] - f32(shared.project_start[j])
         frac = np.clip((since - draws.delay[j][None, :]) / draws.ramp[j][None, :], f32(0), f32(1))
         rate = draws.capacity[j] / f32(12) * draws.utilisation[j]
         other[shared.project_region[j]] += frac * rate[None, :]
@@ -199,6 +218,8 @@ def _build_inputs(
         "supply_other": other,
         "stock0": stock0,
         "cap_cover": cap_cover,
+        "deferred_share": deferred,
+        "use": use,
     }
 
 
@@ -216,6 +237,7 @@ def _run_chunk(task: _Task, shared: _Shared, workspace: _Workspace | None = None
         )
     draws = concat_draws(parts)
     arrays = _build_inputs(shared, draws, workspace)
+    use = arrays.pop("use")
     out = None if workspace is None else workspace.get("short", arrays["demand"].shape)
     short = kernels.simulate_shortfall(
         **arrays, **shared.allocation, backend=shared.backend, parallel=shared.parallel, out=out
@@ -232,7 +254,7 @@ def _run_chunk(task: _Task, shared: _Shared, workspace: _Workspace | None = None
         block_sums = kernels.ShortfallSums(R, T, I)
         kernels.aggregate_block(
             short,
-            arrays["demand"],
+            use,
             upt,
             offset,
             offset + stop - start,
@@ -310,8 +332,10 @@ def propagate(
     Parameters
     ----------
     paths : xarray.Dataset
-        Forecast paths: ``exports`` and ``counterfactual`` on ``(path, destination,
-        month)`` in tonnes per month (see :mod:`riskmodel.propagation.io`).
+        Forecast paths: ``exports`` (and ``counterfactual``, which the input
+        contract requires but the propagation does not use) on ``(path,
+        destination, month)`` in tonnes per month (see
+        :mod:`riskmodel.propagation.io`).
     params : PropagationParams, str or pathlib.Path, optional
         Parameters, or a YAML file of them; the bundled ``priors/propagation.yaml``
         when omitted.
@@ -349,9 +373,10 @@ def propagate(
         On ``(region, industry, month)``:
 
         - ``p_short`` (+ ``threshold``): P(shortfall share > x) for x in 0, 0.1,
-          0.25, 0.5 (x = 0 means above 1e-5 of demand);
+          0.25, 0.5 (x = 0 means above 1e-5 of demand); shares are of the
+          industry's whole magnet use, including magnets inside imported assemblies;
         - ``expected_shortfall_t``, ``expected_shortfall_share``,
-          ``expected_demand_t``;
+          ``expected_demand_t`` (that whole use);
         - ``shortfall_share_quantile`` (+ ``quantile``);
         - ``expected_cum_shortfall_t``, ``cum_shortfall_quantile_t``
           (+ ``quantile``), ``cum_shortfall_cvar95_t``: cumulative unmet demand;
@@ -395,7 +420,6 @@ def propagate(
         raise ValueError("no region has data in the forecast paths")
     params = params.subset_regions(mapping.regions)
     exports, floors_x = mapping.apply(ds["exports"].values)
-    counterfactual, floors_c = mapping.apply(ds["counterfactual"].values)
     F = exports.shape[0]
     months = [str(m) for m in ds["month"].values]
     T = len(months)
@@ -424,7 +448,7 @@ def propagate(
     shared = _Shared(
         params=params,
         exports=np.ascontiguousarray(exports.transpose(1, 2, 0), dtype=np.float32),
-        counterfactual=np.ascontiguousarray(counterfactual.transpose(1, 2, 0), dtype=np.float32),
+        base_year=params.base_year,
         month_index=np.array([_month_number(m) for m in months], dtype=np.int64),
         project_region=np.array([region_index[p.region] for p in params.projects], dtype=np.int64),
         project_start=np.array([_month_number(p.start) for p in params.projects], dtype=np.int64),
@@ -484,7 +508,6 @@ def propagate(
         "regions_without_data": ",".join(mapping.missing),
         "region_destinations": mapping.describe(),
         "residual_floor_events_exports": floors_x,
-        "residual_floor_events_counterfactual": floors_c,
         "residual_cells": F * T,
         "share_tolerance": kernels.SHARE_TOL,
     }

@@ -21,6 +21,7 @@ name                shape                meaning
 ``supply_other``    ``(R, T, P)``        non-China supply reaching region ``r``
 ``stock0``          ``(R, I, P)``        opening inventory (tonnes)
 ``cap_cover``       ``(R, I, P)``        inventory ceiling in months of current demand
+``deferred_share``  ``(R, I, P)``        share of a month's unmet demand made up later
 ``short``           ``(R, T, I, P)``     unmet demand (tonnes), the kernel's output
 ==================  ===================  =============================================
 
@@ -32,12 +33,19 @@ For each path, region ``r``, industry ``i`` and month ``t``::
     available = stock + allocated
     used      = min(available, D)
     short     = D - used
-    stock     = min(available - used, cap_cover * D)
+    rest      = available - used
+    catch_up  = min(rest, backlog)          # deferred orders made up first
+    backlog   = backlog - catch_up + deferred_share * short
+    stock     = min(rest - catch_up, cap_cover * D)
 
-The ceiling keeps surplus months (new non-China capacity, an export rebound) from
-piling up unbounded stocks: buyers restock to their usual cover and no further;
-what is left over is not bought. ``short == 0`` exactly whenever ``available >= D``
-(IEEE subtraction of ordered numbers never goes negative).
+Part of a month's unmet demand (``deferred_share``) is deferred: the output is made
+later, when supply allows, and competes with restocking; the rest is lost. ``short``
+is the month's own unmet demand (deferred orders are not counted twice). Stocks
+rebuild whenever supply exceeds demand and the backlog, up to the ceiling
+``cap_cover`` (the usual cover times the restock multiple): beyond it buyers stop
+taking deliveries, so a surplus of the forecast's shipments is not bought.
+``short == 0`` exactly whenever ``available >= D`` (IEEE subtraction of ordered
+numbers never goes negative).
 
 Allocation of a region's supply across its industries
 -----------------------------------------------------
@@ -281,6 +289,7 @@ def _check_kernel_inputs(
     supply_other: np.ndarray,
     stock0: np.ndarray,
     cap_cover: np.ndarray,
+    deferred_share: np.ndarray,
 ) -> tuple[int, int, int, int]:
     if demand.ndim != 4:
         raise ValueError(f"demand must be (region, month, industry, path), got {demand.shape}")
@@ -291,6 +300,7 @@ def _check_kernel_inputs(
         ("supply_other", supply_other, (R, T, P)),
         ("stock0", stock0, (R, I, P)),
         ("cap_cover", cap_cover, (R, I, P)),
+        ("deferred_share", deferred_share, (R, I, P)),
     ):
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
@@ -326,6 +336,7 @@ def simulate_shortfall(
     supply_other: np.ndarray,
     stock0: np.ndarray,
     cap_cover: np.ndarray,
+    deferred_share: np.ndarray | None = None,
     *,
     mode: int = PROPORTIONAL,
     eligible: Any = None,
@@ -349,6 +360,9 @@ def simulate_shortfall(
     cap_cover : numpy.ndarray
         ``(R, I, P)`` float32, inventory ceiling in months of the current month's
         demand.
+    deferred_share : numpy.ndarray, optional
+        ``(R, I, P)`` float32 in [0, 1], share of a month's unmet demand deferred
+        (made up later from surplus supply); default 0 (all of it lost).
     mode : int
         :data:`PROPORTIONAL`, :data:`PRIORITY` or :data:`END_USE`.
     eligible : array_like of bool, optional
@@ -369,15 +383,25 @@ def simulate_shortfall(
     numpy.ndarray
         ``short``, ``(R, T, I, P)`` float32, tonnes of demand not met each month.
     """
+    if deferred_share is None:
+        deferred_share = np.zeros_like(stock0, dtype=np.float32)
     R, T, I, P = _check_kernel_inputs(  # noqa: E741
-        demand, demand_total, supply_china, supply_other, stock0, cap_cover
+        demand, demand_total, supply_china, supply_other, stock0, cap_cover, deferred_share
     )
     elig, ordr, is_pri = _allocation_arrays(mode, I, eligible, order)
     if out is None:
         out = np.empty((R, T, I, P), dtype=np.float32)
     args = [
         np.ascontiguousarray(a, dtype=np.float32)
-        for a in (demand, demand_total, supply_china, supply_other, stock0, cap_cover)
+        for a in (
+            demand,
+            demand_total,
+            supply_china,
+            supply_other,
+            stock0,
+            cap_cover,
+            deferred_share,
+        )
     ]
     if resolve_backend(backend) == "numba":
         run = _simulate_par_nb if parallel else _simulate_nb
@@ -399,6 +423,7 @@ def _simulate_numpy(
     supply_other: np.ndarray,
     stock0: np.ndarray,
     cap_cover: np.ndarray,
+    deferred_share: np.ndarray,
     mode: int,
     elig: np.ndarray,
     order: np.ndarray,
@@ -408,6 +433,7 @@ def _simulate_numpy(
     """Vectorised reference: one array operation at a time over (R, I, P), month by month."""
     T, I = demand.shape[1], demand.shape[2]  # noqa: E741
     stock = stock0.copy()
+    backlog = np.zeros_like(stock0)
     for t in range(T):
         d = demand[:, t]  # (R, I, P)
         sd = demand_total[:, t]  # (R, P)
@@ -442,8 +468,12 @@ def _simulate_numpy(
             alloc = base + d * qrow
         available = stock + alloc
         used = np.minimum(available, d)
-        out[:, t] = d - used
-        stock = np.minimum(available - used, cap_cover * d)
+        short = d - used
+        out[:, t] = short
+        rest = available - used
+        catch = np.minimum(rest, backlog)
+        backlog = (backlog - catch) + deferred_share * short
+        stock = np.minimum(rest - catch, cap_cover * d)
 
 
 # --------------------------------------------------------------------------------------
@@ -687,25 +717,35 @@ if NUMBA_AVAILABLE:
             _build_demand_region_nb(r, region_demand, shares, mix, demand, total)
 
     @_jit
-    def _update_rows(d, st, q, cap, o):  # pragma: no cover
+    def _update_rows(d, st, bk, q, cap, df, o):  # pragma: no cover
         # alloc = d * q; the branch-free min() keeps the loop vectorisable
         for k in range(d.shape[0]):
             dk = d[k]
             av = st[k] + dk * q[k]
             u = av if av < dk else dk
-            o[k] = dk - u
+            s = dk - u
+            o[k] = s
             rest = av - u
+            b = bk[k]
+            c = rest if rest < b else b
+            bk[k] = (b - c) + df[k] * s
+            rest = rest - c
             ceiling = cap[k] * dk
             st[k] = rest if rest < ceiling else ceiling
 
     @_jit
-    def _update_rows_base(d, st, base, q, cap, o):  # pragma: no cover
+    def _update_rows_base(d, st, bk, base, q, cap, df, o):  # pragma: no cover
         for k in range(d.shape[0]):
             dk = d[k]
             av = st[k] + (base[k] + dk * q[k])
             u = av if av < dk else dk
-            o[k] = dk - u
+            s = dk - u
+            o[k] = s
             rest = av - u
+            b = bk[k]
+            c = rest if rest < b else b
+            bk[k] = (b - c) + df[k] * s
+            rest = rest - c
             ceiling = cap[k] * dk
             st[k] = rest if rest < ceiling else ceiling
 
@@ -718,6 +758,7 @@ if NUMBA_AVAILABLE:
         supply_other,
         stock0,
         cap_cover,
+        deferred_share,
         mode,
         elig,
         order,
@@ -729,6 +770,7 @@ if NUMBA_AVAILABLE:
         zero = np.float32(0)
         one = np.float32(1)
         stock = np.empty((I, P), dtype=np.float32)
+        backlog = np.zeros((I, P), dtype=np.float32)
         base = np.zeros((I, P), dtype=np.float32)
         qa = np.empty(P, dtype=np.float32)
         qb = np.empty(P, dtype=np.float32)
@@ -738,6 +780,7 @@ if NUMBA_AVAILABLE:
             st = stock[i]
             for k in range(P):
                 st[k] = s0[k]
+        dfr = deferred_share[r]
         for t in range(T):
             dt = demand[r, t]
             ot = out[r, t]
@@ -748,7 +791,7 @@ if NUMBA_AVAILABLE:
                 for k in range(P):
                     qa[k] = (sc[k] + sn[k]) / sd[k] if sd[k] > zero else zero
                 for i in range(I):
-                    _update_rows(dt[i], stock[i], qa, cap_cover[r, i], ot[i])
+                    _update_rows(dt[i], stock[i], backlog[i], qa, cap_cover[r, i], dfr[i], ot[i])
             elif mode == 2:  # END_USE
                 for k in range(P):
                     qb[k] = zero
@@ -765,9 +808,13 @@ if NUMBA_AVAILABLE:
                     qb[k] = qn
                 for i in range(I):
                     if elig[i]:
-                        _update_rows(dt[i], stock[i], qa, cap_cover[r, i], ot[i])
+                        _update_rows(
+                            dt[i], stock[i], backlog[i], qa, cap_cover[r, i], dfr[i], ot[i]
+                        )
                     else:
-                        _update_rows(dt[i], stock[i], qb, cap_cover[r, i], ot[i])
+                        _update_rows(
+                            dt[i], stock[i], backlog[i], qb, cap_cover[r, i], dfr[i], ot[i]
+                        )
             else:  # PRIORITY
                 for k in range(P):
                     rem[k] = sc[k] + sn[k]
@@ -802,9 +849,13 @@ if NUMBA_AVAILABLE:
                     qb[k] = qs
                 for i in range(I):
                     if is_pri[i]:
-                        _update_rows_base(dt[i], stock[i], base[i], qb, cap_cover[r, i], ot[i])
+                        _update_rows_base(
+                            dt[i], stock[i], backlog[i], base[i], qb, cap_cover[r, i], dfr[i], ot[i]
+                        )
                     else:
-                        _update_rows(dt[i], stock[i], qa, cap_cover[r, i], ot[i])
+                        _update_rows(
+                            dt[i], stock[i], backlog[i], qa, cap_cover[r, i], dfr[i], ot[i]
+                        )
 
     @_jit
     def _simulate_nb(
@@ -814,6 +865,7 @@ if NUMBA_AVAILABLE:
         supply_other,
         stock0,
         cap_cover,
+        deferred_share,
         mode,
         elig,
         order,
@@ -829,6 +881,7 @@ if NUMBA_AVAILABLE:
                 supply_other,
                 stock0,
                 cap_cover,
+                deferred_share,
                 mode,
                 elig,
                 order,
@@ -844,6 +897,7 @@ if NUMBA_AVAILABLE:
         supply_other,
         stock0,
         cap_cover,
+        deferred_share,
         mode,
         elig,
         order,
@@ -859,6 +913,7 @@ if NUMBA_AVAILABLE:
                 supply_other,
                 stock0,
                 cap_cover,
+                deferred_share,
                 mode,
                 elig,
                 order,

@@ -44,16 +44,20 @@ _TOP_KEYS = (
     "description",
     "regions",
     "industries",
+    "base_demand_tpy",
+    "embedded_share",
     "china_share",
     "industry_shares",
     "demand_growth",
     "substitution_per_year",
     "inventory_cover_weeks",
     "restock_multiple",
+    "opening_stock_ratio",
+    "deferred_share",
     "magnet_content_kg",
     "new_capacity",
 )
-_OPTIONAL_TOP = ("description", "new_capacity")
+_OPTIONAL_TOP = ("description", "new_capacity", "embedded_share")
 
 
 def default_params_path() -> Path:
@@ -101,7 +105,8 @@ class CapacityProject:
     """A new non-China magnet plant and its uncertain ramp-up.
 
     Monthly extra supply to ``region`` in calendar month ``m``:
-    ``capacity_tpy / 12 * utilisation * clip((m - start - delay + 1) / ramp, 0, 1)``.
+    ``capacity_tpy / 12 * utilisation * clip((m - start - delay) / ramp, 0, 1)``:
+    0 in the start month (plus delay), full output ``ramp`` months later.
     """
 
     name: str
@@ -124,6 +129,13 @@ class PropagationParams:
         Industry names, in output order.
     labels, units : tuple
         Per industry: a readable label; the unit of output (``None``: no unit).
+    base_year : int
+        Year of ``base_demand``; growth runs from its middle (1 July).
+    base_demand : tuple of Dist
+        Per region: magnets bought in the base year, tonnes.
+    embedded_share : tuple of tuple
+        Per region and industry: the share of the industry's magnet use that arrives
+        inside imported assemblies (``Dist``), or ``None`` for none.
     china_share : tuple of Dist
         Per region: China's share of the region's magnet supply.
     share_mean : numpy.ndarray
@@ -142,6 +154,10 @@ class PropagationParams:
         Share of the log-variance of cover common to all regions and industries.
     restock_multiple : Dist
         Inventory ceiling as a multiple of the usual cover.
+    opening_stock : Dist
+        Opening stock as a multiple of the usual cover (per region and industry).
+    deferred_share : Dist
+        Share of a month's unmet demand that is made up later (the rest is lost).
     content_kg : tuple
         Per industry: kg of magnet per unit of output (``Dist``) or ``None``.
     projects : tuple of CapacityProject
@@ -155,6 +171,9 @@ class PropagationParams:
     industries: tuple[str, ...]
     labels: tuple[str, ...]
     units: tuple[str | None, ...]
+    base_year: int
+    base_demand: tuple[Dist, ...]
+    embedded_share: tuple[tuple[Dist | None, ...], ...]
     china_share: tuple[Dist, ...]
     share_mean: np.ndarray
     share_concentration: float | None
@@ -164,6 +183,8 @@ class PropagationParams:
     cover_weeks: tuple[Dist, ...]
     cover_correlation: float
     restock_multiple: Dist
+    opening_stock: Dist
+    deferred_share: Dist
     content_kg: tuple[Dist | None, ...]
     projects: tuple[CapacityProject, ...] = field(default=())
     path: str = "<mapping>"
@@ -181,6 +202,8 @@ class PropagationParams:
         return replace(
             self,
             regions=tuple(self.regions[k] for k in keep),
+            base_demand=tuple(self.base_demand[k] for k in keep),
+            embedded_share=tuple(self.embedded_share[k] for k in keep),
             china_share=tuple(self.china_share[k] for k in keep),
             share_mean=self.share_mean[keep],
             projects=tuple(p for p in self.projects if p.region in kept),
@@ -213,6 +236,12 @@ class PropagationParams:
                 }
             )
 
+        for r, d in zip(self.regions, self.base_demand, strict=True):
+            add("base_demand_tpy", r.name, d)
+        for r, row in zip(self.regions, self.embedded_share, strict=True):
+            for ind, d in zip(self.industries, row, strict=True):
+                if d is not None:
+                    add("embedded_share", f"{r.name}.{ind}", d)
         for r, d in zip(self.regions, self.china_share, strict=True):
             add("china_share", r.name, d)
         for r, reg in enumerate(self.regions):
@@ -237,6 +266,8 @@ class PropagationParams:
         for ind, d in zip(self.industries, self.cover_weeks, strict=True):
             add("inventory_cover_weeks", ind, d)
         add("restock_multiple", "all", self.restock_multiple)
+        add("opening_stock_ratio", "all", self.opening_stock)
+        add("deferred_share", "all", self.deferred_share)
         for ind, d in zip(self.industries, self.content_kg, strict=True):
             if d is not None:
                 add("magnet_content_kg", ind, d)
@@ -306,6 +337,8 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
     region_names = [r.name for r in regions]
     industries, labels, units = _parse_industries(raw.get("industries"), problems)
     positive = {"low": 0.0, "open_low": True}
+    base_year, base_demand = _parse_base_demand(raw.get("base_demand_tpy"), region_names, problems)
+    embedded = _parse_embedded(raw.get("embedded_share"), region_names, industries, problems)
     china = _per_key(
         raw.get("china_share"),
         region_names,
@@ -364,6 +397,21 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         allowed=("Fixed", "Uniform", "LogNormal"),
         **positive,
     )
+    opening = _dist(
+        raw.get("opening_stock_ratio"),
+        "opening_stock_ratio",
+        problems,
+        allowed=("Fixed", "Uniform", "LogNormal"),
+        **positive,
+    )
+    deferred = _dist(
+        raw.get("deferred_share"),
+        "deferred_share",
+        problems,
+        allowed=("Fixed", "Uniform", "Beta"),
+        low=0.0,
+        high=1.0,
+    )
     content = _parse_content(raw.get("magnet_content_kg"), industries, units, problems)
     projects = _parse_projects(raw.get("new_capacity", []), region_names, problems)
 
@@ -372,11 +420,15 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         json.dumps(raw, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()
     assert restock is not None and shares_info is not None and substitution is not None
+    assert opening is not None and deferred is not None
     return PropagationParams(
         regions=tuple(regions),
         industries=tuple(industries),
         labels=tuple(labels),
         units=tuple(units),
+        base_year=base_year,
+        base_demand=tuple(base_demand[r] for r in region_names),
+        embedded_share=tuple(tuple(embedded[r][i] for i in industries) for r in region_names),
         china_share=tuple(china[r] for r in region_names),
         share_mean=share_mean,
         share_concentration=concentration,
@@ -386,6 +438,8 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         cover_weeks=tuple(cover[i] for i in industries),
         cover_correlation=float(correlation),
         restock_multiple=restock,
+        opening_stock=opening,
+        deferred_share=deferred,
         content_kg=tuple(content[i] for i in industries),
         projects=tuple(projects),
         path=source,
@@ -417,6 +471,55 @@ def _per_key(
         d = _dist(raw[key], f"{path}.{key}", problems, **kw)
         if d is not None:
             out[key] = d
+    return out
+
+
+def _parse_base_demand(
+    raw: Any, regions: Sequence[str], problems: Problems
+) -> tuple[int, dict[str, Dist]]:
+    where = "base_demand_tpy"
+    if raw is None or not problems.mapping(raw, where, "base_year and one entry per region"):
+        return 0, {}
+    year = problems.number(
+        raw.get("base_year"), f"{where}.base_year", low=1990.0, high=2100.0, integer=True
+    )
+    per_region = {k: v for k, v in raw.items() if k != "base_year"}
+    dists = _per_key(
+        per_region,
+        regions,
+        where,
+        problems,
+        allowed=("LogNormal", "Uniform", "Fixed"),
+        low=0.0,
+        open_low=True,
+    )
+    return int(year or 0), dists
+
+
+def _parse_embedded(
+    raw: Any, regions: Sequence[str], industries: Sequence[str], problems: Problems
+) -> dict[str, dict[str, Dist | None]]:
+    where = "embedded_share"
+    out: dict[str, dict[str, Dist | None]] = {r: dict.fromkeys(industries) for r in regions}
+    if raw is None or not problems.mapping(raw, where, "region -> {industry: distribution}"):
+        return out
+    problems.keys(raw, regions, where)
+    for reg in regions:
+        spec = raw.get(reg)
+        path = f"{where}.{reg}"
+        if spec is None or not problems.mapping(spec, path, "industry -> distribution"):
+            continue
+        problems.keys(spec, industries, path)
+        for ind in industries:
+            if ind in spec:
+                out[reg][ind] = _dist(
+                    spec[ind],
+                    f"{path}.{ind}",
+                    problems,
+                    allowed=("Beta", "Uniform", "Fixed"),
+                    low=0.0,
+                    high=1.0,
+                )
     return out
 
 

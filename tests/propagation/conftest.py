@@ -94,8 +94,15 @@ def tiny_raw(
     content=(2.0, 500.0),
     industries=("auto", "wind"),
     restock=1.0,
+    base_demand=(2400.0, 4800.0),
+    base_year=2025,
+    opening=1.0,
+    deferred=0.0,
 ) -> dict:
-    """US + RoW, a few industries, every parameter fixed (deterministic)."""
+    """US + RoW, a few industries, every parameter fixed (deterministic).
+
+    ``base_demand``: tonnes a year bought by the US and RoW (200 and 400 t/month).
+    """
     inds = list(industries)
     return {
         "model": "propagation",
@@ -104,6 +111,11 @@ def tiny_raw(
             "RoW": {"residual": True},
         },
         "industries": {name: {"unit": f"{name}-units"} for name in inds},
+        "base_demand_tpy": {
+            "base_year": base_year,
+            "US": fixed(base_demand[0]),
+            "RoW": fixed(base_demand[1]),
+        },
         "china_share": {"US": fixed(china_share), "RoW": fixed(china_share)},
         "industry_shares": {
             "dist": "Fixed",
@@ -120,6 +132,8 @@ def tiny_raw(
             },
         },
         "restock_multiple": fixed(restock),
+        "opening_stock_ratio": fixed(opening),
+        "deferred_share": fixed(deferred),
         "magnet_content_kg": {name: fixed(c) for name, c in zip(inds, content, strict=True)},
         "new_capacity": [],
     }

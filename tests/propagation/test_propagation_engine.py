@@ -242,7 +242,8 @@ def test_substitution_lowers_shortage(make_paths, tiny_raw_builder):
     from riskmodel.propagation import parse_params
 
     p = make_paths(n_paths=20, n_months=24, destinations=["World", "United States"])
-    raw = tiny_raw_builder()
+    # China's half of demand = the paths' counterfactual (US 450, RoW 4,550 t/month)
+    raw = tiny_raw_builder(base_demand=(12 * 900.0, 12 * 9100.0))
     none = propagate(p, parse_params(raw), seed=1)
     raw["substitution_per_year"] = {"dist": "Fixed", "value": 0.1, "reason": "t", "judgement": True}
     some = propagate(p, parse_params(raw), seed=1)

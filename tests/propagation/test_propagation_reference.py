@@ -5,6 +5,8 @@ then redo the hand calculation below and say why in the commit.
 
 Set-up (every parameter Fixed, so there is no randomness):
 
+- Demand from outside the export model: the US buys 2,400 t a year (200 t/month),
+  RoW 4,800 t (400 t/month); the paths' counterfactual is not used.
 - China's share of supply chi = 0.5 in both regions; industry shares auto 0.75,
   wind 0.25; no growth, no substitution, no new capacity; restock up to the usual cover.
 - Inventory cover: auto 0.5 month, wind 1 month. Opening stock = cover x mean demand
@@ -16,7 +18,7 @@ Set-up (every parameter Fixed, so there is no randomness):
 
 US, path 0, proportional allocation:
 
-- Demand D = cf / chi = 200 t/month: auto 150, wind 50. China supply [100, 40, 0],
+- Demand D = 200 t/month: auto 150, wind 50. China supply [100, 40, 0],
   non-China supply (1 - chi) x 200 = 100, total S = [200, 140, 100].
 - Opening stock: auto 0.5 x 150 = 75, wind 1 x 50 = 50 (also the ceilings).
 - Month 1: S / D = 1: auto gets 150, available 225, uses 150, short 0, stock

@@ -41,6 +41,8 @@ def kernel_inputs(draw, max_r=2, max_t=6, max_i=4, max_p=5):
     china[rng.random(china.shape) < 0.1] = 0
     stock0 = (rng.random((R, I, P)) * 50).astype(f32)
     cap = (rng.random((R, I, P)) * 3).astype(f32)
+    deferred = rng.random((R, I, P)).astype(f32)
+    deferred[rng.random(deferred.shape) < 0.3] = 0
     mode = draw(st.sampled_from(MODES))
     eligible = rng.random(I) < 0.6
     order = rng.permutation(I)[: draw(st.integers(0, I))]
@@ -51,6 +53,7 @@ def kernel_inputs(draw, max_r=2, max_t=6, max_i=4, max_p=5):
         "supply_other": other,
         "stock0": stock0,
         "cap_cover": cap,
+        "deferred_share": deferred,
         "mode": kernels.MODES[mode],
         "eligible": eligible,
         "order": order,
@@ -58,7 +61,16 @@ def kernel_inputs(draw, max_r=2, max_t=6, max_i=4, max_p=5):
 
 
 def python_loop(
-    demand, demand_total, supply_china, supply_other, stock0, cap_cover, mode, eligible, order
+    demand,
+    demand_total,
+    supply_china,
+    supply_other,
+    stock0,
+    cap_cover,
+    deferred_share,
+    mode,
+    eligible,
+    order,
 ):
     """The recursion written scalar by scalar in float64, as in the kernels' docstring."""
     R, T, I, P = demand.shape  # noqa: E741
@@ -68,6 +80,7 @@ def python_loop(
     for r in range(R):
         for p in range(P):
             stock = [float(stock0[r, i, p]) for i in range(I)]
+            backlog = [0.0] * I
             for t in range(T):
                 d = [float(demand[r, t, i, p]) for i in range(I)]
                 sd = float(demand_total[r, t, p])
@@ -99,7 +112,10 @@ def python_loop(
                     available = stock[i] + alloc[i]
                     used = min(available, d[i])
                     short[r, t, i, p] = d[i] - used
-                    stock[i] = min(available - used, float(cap_cover[r, i, p]) * d[i])
+                    spare = available - used
+                    catch = min(spare, backlog[i])
+                    backlog[i] += float(deferred_share[r, i, p]) * short[r, t, i, p] - catch
+                    stock[i] = min(spare - catch, float(cap_cover[r, i, p]) * d[i])
     return short
 
 
@@ -168,6 +184,7 @@ def test_invariant_to_industry_order(inputs, rnd):
         "demand": inputs["demand"][:, :, perm],
         "stock0": inputs["stock0"][:, perm],
         "cap_cover": inputs["cap_cover"][:, perm],
+        "deferred_share": inputs["deferred_share"][:, perm],
         "eligible": inputs["eligible"][perm],
         "order": inverse[inputs["order"]],
     }
