@@ -58,6 +58,8 @@ if TYPE_CHECKING:  # the fit stage imports PyMC: only the functions that fit loa
 log = logging.getLogger(__name__)
 
 DEFAULT_PRODUCT = "magnets"
+#: The default forecast: policy can change inside the horizon (priors/scenarios/unconditional.yaml).
+DEFAULT_SCENARIO = "unconditional"
 PathLike = str | Path
 
 
@@ -355,10 +357,11 @@ def paths_scenario(paths: Any) -> Scenario | None:
 def forecast(
     fitted: FittedModel,
     *,
-    scenario: str | PathLike | Scenario = "baseline",
+    scenario: str | PathLike | Scenario = DEFAULT_SCENARIO,
     horizon: int = 12,
     n_paths: int = 1000,
     seed: SeedLike = 0,
+    events: pd.DataFrame | None = None,
 ) -> Any:
     """Export paths (path x destination x month) from a fitted model under a scenario.
 
@@ -370,11 +373,17 @@ def forecast(
     fitted : FittedModel
         From :func:`fit` or :func:`~riskmodel.models.fit.load_fit`.
     scenario : str, path or Scenario
-        A bundled name, a scenario YAML file, or a Scenario.
+        A bundled name, a scenario YAML file, or a Scenario. The default,
+        ``unconditional``, lets new controls, tightening, deals and relief happen
+        inside the horizon at rates learned from the policy events; the other bundled
+        scenarios are conditional forecasts ("given that this happens").
     horizon, n_paths : int
         Months ahead and number of paths.
     seed : int or numpy.random.Generator
         The run's seed; the paths use ``stage_seeds(seed).forecast``.
+    events : pandas.DataFrame, optional
+        Every product's policy events (``Sources.events``) for the event rates of the
+        unconditional forecast; default: the bundled events.
 
     Returns
     -------
@@ -398,6 +407,7 @@ def forecast(
         future_regime_starts=context["future_regime_starts"],
         student_t_nu=context["student_t_nu"],
         share_knot_months=context["share_knot_months"],
+        events=events,
     )
     paths.attrs.update(seed=seed_label(seed), forecast_seed=stage_seed)
     return carry_scenario(paths, scen)

@@ -40,10 +40,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_data_arguments(parser)
     parser.add_argument(
         "--scenario",
-        default="baseline",
         metavar="NAME|PATH",
-        help="bundled scenario name (baseline, escalation, relief, us_embargo, "
-        "suspension_lapse) or a scenario YAML file (default: baseline)",
+        help="bundled scenario name or a scenario YAML file. Default: unconditional (new "
+        "controls, tightening, deals and relief can happen inside the horizon, at rates "
+        "learned from the policy events); baseline, escalation, relief, us_embargo and "
+        "suspension_lapse are conditional forecasts ('given that this happens'). The "
+        "statsmodels baselines know no regimes and take baseline only",
     )
     parser.add_argument(
         "--horizon", type=bounded_int("horizon"), default=12, help="months ahead (12)"
@@ -67,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     """Forecast and write the outputs."""
     from riskmodel.exceptions import ConvergenceWarning, RiskModelError
     from riskmodel.pipeline import (
+        DEFAULT_SCENARIO,
         carry_scenario,
         fit,
         forecast,
@@ -75,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     )
     from riskmodel.seeds import stage_seeds
 
-    scenario = resolve_scenario(args.scenario)
+    default = DEFAULT_SCENARIO if args.model == "bayes" else "baseline"
+    scenario = resolve_scenario(args.scenario or default)
     if args.fit:
         given = [f"--{k.replace('_', '-')}" for k in _FIT_OPTIONS if getattr(args, k) is not None]
         if given or args.model != "bayes":
@@ -123,8 +127,18 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if args.model == "bayes":
+        events = None
+        if getattr(args, "events", None) and not args.fit:
+            from riskmodel.customs import read_policy_events
+
+            events = read_policy_events(args.events)  # the unconditional forecast's rates
         paths = forecast(
-            fitted, scenario=scenario, horizon=args.horizon, n_paths=args.paths, seed=args.seed
+            fitted,
+            scenario=scenario,
+            horizon=args.horizon,
+            n_paths=args.paths,
+            seed=args.seed,
+            events=events,
         )
     out = write_forecast(paths, args.out)
     months = paths["month"].values

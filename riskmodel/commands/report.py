@@ -220,7 +220,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="extend",
         metavar="NAME",
         help="scenario names or YAML files; the first is the headline's "
-        "(default: every bundled scenario, baseline first)",
+        "(default: every bundled scenario, the unconditional forecast first)",
     )
     parser.add_argument(
         "--config", metavar="FILE", help="YAML file with the same keys as these flags (flags win)"

@@ -9,7 +9,7 @@ task::
 
 It reads the customs data and events once, fits the model or reuses the cached
 posterior when data and priors are unchanged, forecasts and propagates every scenario
-(all bundled scenarios by default, ``baseline`` first; the fit, the expensive part, is
+(all bundled scenarios by default, ``unconditional`` first; the fit, the expensive part, is
 shared), renders the report and swaps it into place (see
 :mod:`riskmodel.report.schedule`: a lock, a fresh directory, an atomic symlink swap).
 
@@ -42,7 +42,7 @@ DEFAULT_HORIZON = 18
 DEFAULT_PATHS = 1000
 DEFAULT_OUT = "report"
 #: Scenarios listed first when all bundled scenarios are run.
-_FIRST = ("baseline", "suspension_lapse")
+_FIRST = ("unconditional", "suspension_lapse", "baseline")
 
 
 @dataclass
@@ -62,7 +62,8 @@ class ReportOptions:
         Product to model; default the pipeline's (``magnets``).
     scenarios : list of str
         Scenario names or YAML paths; empty for every bundled scenario
-        (``baseline`` and ``suspension_lapse`` first). The first is the headline's.
+        (``unconditional``, ``suspension_lapse`` and ``baseline`` first). The first is the
+        headline's.
     cache : Path, optional
         Posterior cache; default ``<out>.d/cache``.
     wait : bool
@@ -173,7 +174,7 @@ def resolve_scenarios(names: Sequence[str]) -> list[Scenario]:
     ----------
     names : sequence of str
         Scenario names or YAML paths; empty for every bundled scenario
-        (``baseline`` and ``suspension_lapse`` first).
+        (``unconditional``, ``suspension_lapse`` and ``baseline`` first).
 
     Returns
     -------
@@ -271,6 +272,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                         horizon=options.horizon,
                         n_paths=options.n_paths,
                         seed=options.seed,
+                        events=sources.events,
                     )
                     pipeline.write_forecast(paths_ds, where)
                 with progress.stage(f"shortage {scenario.name}"):

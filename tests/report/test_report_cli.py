@@ -75,7 +75,7 @@ def test_default_scenarios_are_all_bundled_baseline_first(tmp_path, fake_pipelin
     from riskmodel.report.run import resolve_scenarios
 
     labels = [s.name for s in resolve_scenarios([])]
-    assert labels[:2] == ["baseline", "suspension_lapse"]
+    assert labels[:3] == ["unconditional", "suspension_lapse", "baseline"]
     assert sorted(labels) == sorted(list_scenarios())
 
 
