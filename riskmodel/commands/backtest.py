@@ -45,8 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "For each origin month, forecast exactly as 'riskmodel forecast --as-of ORIGIN' "
             "(only customs months before the origin and events up to its end; the Bayesian "
-            "model is fitted per origin and forecast unconditionally: policy events at learned rates), then "
-            "score every later observation of the full data that lies wholly inside the "
+            "model is fitted per origin and forecast unconditionally, with policy events at "
+            "learned rates), then score every later observation of the full data that lies wholly inside the "
             "horizon (a sum over several months is scored as the sum of the paths): CRPS, "
             "weighted interval score, absolute error of the median, and whether the 50/80/95% "
             "intervals held the actual. Writes DIR/scores.csv, DIR/summary.csv, "
