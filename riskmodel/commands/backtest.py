@@ -49,11 +49,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "learned rates), then score every later observation of the full data that lies "
             "wholly inside the horizon (a sum over several months is scored as the sum of "
             "the paths): CRPS, weighted interval score, absolute error of the median, PIT, "
-            "and "
-            "whether the 50/80/95% intervals held the actual. Writes DIR/scores.csv, DIR/summary.csv, "
-            "DIR/summary.md, DIR/unavailable.csv (targets a model could not forecast, with "
-            "the reason), DIR/runs.csv (timings, convergence), DIR/pit.csv and "
-            "DIR/diebold_mariano.csv. See docs/backtest.md."
+            "and whether the 50/80/95% intervals held the actual. Writes DIR/scores.csv, "
+            "DIR/summary.csv, DIR/summary.md, DIR/unavailable.csv (targets a model could not "
+            "forecast, with the reason), DIR/runs.csv (timings, convergence), DIR/pit.csv "
+            "and DIR/diebold_mariano.csv. See docs/backtest.md."
         ),
     )
     add_data_arguments(parser, as_of=False)
