@@ -70,7 +70,7 @@ def test_runs_the_pipeline_and_reuses_the_posterior(tmp_path, fake_pipeline, cap
     assert summary["changes"]["first_report"] is False
 
 
-def test_default_scenarios_are_all_bundled_baseline_first(tmp_path, fake_pipeline):
+def test_default_scenarios_are_all_bundled_unconditional_first(tmp_path, fake_pipeline):
     from riskmodel.config.scenario import list_scenarios
     from riskmodel.report.run import resolve_scenarios
 
