@@ -41,3 +41,40 @@ def test_report_without_drivers_has_no_drivers_section(rendered):
     html = (rendered / "index.html").read_text(encoding="utf-8")
     assert '<section id="drivers">' not in html
     assert not list((rendered / "figures").glob("drivers_*.png"))
+
+
+def test_scheduled_run_writes_drivers_reproducible_by_the_command(
+    tmp_path, fake_pipeline, monkeypatch
+):
+    import xarray as xr
+
+    from riskmodel.cli import main
+    from riskmodel.report import ReportOptions, scheduled_report
+
+    _calls, install = fake_pipeline
+    mod = install()
+    forecast = mod.forecast
+    kept = {}
+
+    def forecast_with_events(fitted, *, scenario, horizon, n_paths, seed, events=None):
+        kept[scenario.name] = forecast(
+            fitted, scenario=scenario, horizon=horizon, n_paths=n_paths, seed=seed
+        )
+        return kept[scenario.name]
+
+    mod.forecast = forecast_with_events
+    out = tmp_path / "site"
+    options = ReportOptions(out=out, scenarios=["baseline"], n_paths=30, horizon=8, seed=4)
+    scheduled_report(options)
+    assert '<section id="drivers">' in (out / "index.html").read_text(encoding="utf-8")
+    in_report = pd.read_csv(out / "scenarios" / "baseline" / DRIVERS_FILE)
+    # the command (with the real pipeline) reproduces every share from the same paths and seed
+    monkeypatch.undo()
+    fc = tmp_path / "fc"
+    fc.mkdir()
+    paths = kept["baseline"]
+    assert isinstance(paths, xr.Dataset)
+    paths.to_netcdf(fc / "paths.nc")
+    args = ["drivers", "--forecast", str(fc), "--seed", "4", "--paths", "120"]
+    assert main([*args, "--out", str(tmp_path / "cmd")]) == 0
+    pd.testing.assert_frame_equal(in_report, pd.read_csv(tmp_path / "cmd" / DRIVERS_FILE))
