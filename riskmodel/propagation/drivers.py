@@ -88,18 +88,18 @@ _CHUNK = 2048
 #: Every field that can change a shortfall is in exactly one group; magnet content per
 #: unit only converts tonnes into units of output and is in none.
 GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "exports": ("China's exports (approval and export path)", ("path_index",)),
+    "exports": ("China's exports (approval path)", ("path_index",)),
     "base_demand": ("Base-year demand", ("base_demand",)),
     "growth": ("Demand growth by sector", ("growth",)),
     "industry_mix": ("Industry shares of demand", ("shares",)),
-    "embedded": ("Magnets inside imported assemblies", ("embedded",)),
-    "china_share": ("China's share of supply (existing non-China supply)", ("china_share",)),
+    "embedded": ("Magnets in imported assemblies", ("embedded",)),
+    "china_share": ("China's share of supply", ("china_share",)),
     "new_capacity": ("New non-China plants", ("capacity", "delay", "ramp", "utilisation")),
     "substitution": ("Substitution and thrifting", ("substitution",)),
     "cover": ("Inventory cover", ("cover_weeks",)),
     "opening": ("Opening stock", ("opening",)),
     "restock": ("Restocking ceiling", ("restock",)),
-    "deferred": ("Deferred share of unmet demand", ("deferred",)),
+    "deferred": ("Deferred unmet demand", ("deferred",)),
 }
 
 #: Columns of ``drivers.csv``.

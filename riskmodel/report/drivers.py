@@ -125,7 +125,7 @@ def drivers_figure(frame: pd.DataFrame, path: Path, *, title: str = "") -> Path 
         return None
     n_bars = max(int((c["total"] >= MIN_TOTAL).sum()) for _, c in cells)
     fig = Figure(
-        figsize=(4.0 * len(cells) + 1.5, 1.3 + 0.32 * max(n_bars, 3)), layout="constrained"
+        figsize=(3.6 * len(cells) + 1.8, 1.3 + 0.32 * max(n_bars, 3)), layout="constrained"
     )
     axes = fig.subplots(1, len(cells), squeeze=False)[0]
     for ax, ((region, industry, month), cell) in zip(axes, cells, strict=True):
