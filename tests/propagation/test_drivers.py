@@ -178,3 +178,23 @@ def test_drivers_command_writes_the_shares(
     # the same command gives the same shares
     assert main([*args[:-1], str(tmp_path / "again")]) == 0
     pd.testing.assert_frame_equal(drivers, pd.read_csv(tmp_path / "again" / "drivers.csv"))
+
+
+def test_drivers_see_the_same_shortfalls_as_propagate(
+    tiny_raw_builder, arrays_to_paths, months_from, tiny_params
+):
+    from riskmodel.propagation import propagate
+
+    # deterministic: fixed parameters, every forecast path the same, short in some months
+    params = tiny_params(china_share=0.8, cover_months=(0.3, 1.0))
+    months = months_from("2026-01", 6)
+    us = np.array([200.0, 120.0, 90.0, 150.0, 170.0, 100.0])
+    exports = np.broadcast_to(np.stack([us + 300.0, us])[None], (5, 2, 6))
+    paths = arrays_to_paths(exports, exports, ["World", "United States"], months)
+    p = propagate(paths, params)["p_short"].sel(threshold=0.0)
+    cells = [(r, i, m) for r in ("US", "RoW") for i in ("auto", "wind") for m in months]
+    model_p = shortage_drivers(paths, params, n_paths=20, cells=cells)
+    got = model_p.groupby(["region", "industry", "month"], sort=False)["p_short"].first()
+    want = [float(p.sel(region=r, industry=i, month=m)) for r, i, m in cells]
+    assert got.tolist() == want
+    assert 0 < sum(want) < len(want)  # some cells short, some not
