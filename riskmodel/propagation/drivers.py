@@ -70,6 +70,7 @@ __all__ = [
     "DEFAULT_TOP",
     "DRIVER_COLUMNS",
     "GROUPS",
+    "MIN_EVENTS",
     "SWEEP_COLUMNS",
     "headline_cells",
     "judgement_sweep",
@@ -81,6 +82,8 @@ __all__ = [
 DEFAULT_DRIVER_PATHS = 4000
 #: Headline risks decomposed: the region x industry pairs with the largest P(short).
 DEFAULT_TOP = 5
+#: A headline month needs this many paths short and as many not (see :func:`headline_cells`).
+MIN_EVENTS = 100
 #: Paths simulated at once (bounds memory: ~40 KB a path with 6 regions, 11 industries, 18 months).
 _CHUNK = 2048
 
@@ -266,6 +269,9 @@ def headline_cells(
     industries: Sequence[str],
     months: Sequence[str],
     top: int = DEFAULT_TOP,
+    *,
+    n_paths: int | None = None,
+    min_events: int = MIN_EVENTS,
 ) -> list[tuple[str, str, str]]:
     """Pick the headline risks: the ``top`` region x industry pairs by largest P(short).
 
@@ -277,14 +283,24 @@ def headline_cells(
         Labels of the axes.
     top : int
         How many pairs.
+    n_paths : int, optional
+        Paths behind ``p_short``. When given, a month counts only if at least
+        ``min_events`` paths are short and as many are not: near 0 or 1 the
+        variance ``p (1 - p)`` is too small to split.
+    min_events : int
+        See ``n_paths``.
 
     Returns
     -------
     list of (region, industry, month)
-        Each pair at its month of largest P(short) (the earliest on ties), largest
-        first. Months where P(short) is 0 or 1 are skipped (nothing to decompose).
+        Each pair at its month of largest P(short) among the months that count
+        (the earliest on ties), largest first. Months where P(short) is 0 or 1
+        never count (nothing to decompose).
     """
-    p = np.where((p_short > 0) & (p_short < 1), p_short, -1.0)
+    ok = (p_short > 0) & (p_short < 1)
+    if n_paths is not None:
+        ok &= (p_short * n_paths >= min_events) & ((1 - p_short) * n_paths >= min_events)
+    p = np.where(ok, p_short, -1.0)
     rows = []
     for r, region in enumerate(regions):
         for i, industry in enumerate(industries):
@@ -293,6 +309,19 @@ def headline_cells(
                 rows.append((-float(p[r, t, i]), r, i, region, industry, months[t]))
     rows.sort()
     return [(reg, ind, month) for *_, reg, ind, month in rows[:top]]
+
+
+def _headline(model: _Model, flags: np.ndarray, top: int) -> list[tuple[str, str, str]]:
+    """Headline cells of a propagation's flags (sample ``A``)."""
+    params = model.params
+    return headline_cells(
+        flags.mean(axis=-1),
+        params.region_names,
+        params.industries,
+        model.months,
+        top,
+        n_paths=flags.shape[-1],
+    )
 
 
 def _cell_index(model: _Model, cells: Sequence[tuple[str, str, str]]) -> np.ndarray:
@@ -384,13 +413,7 @@ def shortage_drivers(
     model, draws_a, draws_b = _setup(paths, params, scenario, n_paths, seed, kernel)
     flags_a = model.short(draws_a, threshold)
     if cells is None:
-        cells = headline_cells(
-            flags_a.mean(axis=-1),
-            model.params.region_names,
-            model.params.industries,
-            model.months,
-            top,
-        )
+        cells = _headline(model, flags_a, top)
     idx = _cell_index(model, cells)
     y_a = _take(flags_a, idx)
     del flags_a
@@ -505,13 +528,7 @@ def judgement_sweep(
     model, draws_a, _ = _setup(paths, params, scenario, n_paths, seed, kernel)
     flags = model.short(draws_a, threshold)
     if cells is None:
-        cells = headline_cells(
-            flags.mean(axis=-1),
-            model.params.region_names,
-            model.params.industries,
-            model.months,
-            top,
-        )
+        cells = _headline(model, flags, top)
     idx = _cell_index(model, cells)
     base = _take(flags, idx).mean(axis=-1)
     del flags

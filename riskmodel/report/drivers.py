@@ -202,7 +202,14 @@ def drivers_section(run: ReportInputs, figs: dict[str, str]) -> str:
     """
     parts = []
     for s in run.scenarios:
-        if s.drivers is None or s.drivers.empty:
+        if s.drivers is None:
+            continue
+        if s.drivers.empty:
+            parts.append(
+                f'<p class="note">{esc(s.name)}: in no month does any shortage risk have '
+                "enough paths short and enough not (MIN_EVENTS in docs/drivers.md) to split "
+                "its uncertainty; more paths would give some.</p>"
+            )
             continue
         key = f"drivers:{s.name}"
         img = (
@@ -212,7 +219,7 @@ def drivers_section(run: ReportInputs, figs: dict[str, str]) -> str:
             else ""
         )
         body = img + _scenario_table(s.drivers)
-        if not parts:
+        if not any(part.startswith("<h3>") for part in parts):
             parts.append(f"<h3>{esc(s.name)}</h3>{body}")
         else:
             parts.append(f"<details><summary>{esc(s.name)}</summary>{body}</details>")

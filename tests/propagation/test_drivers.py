@@ -125,6 +125,16 @@ def test_headline_cells_take_each_pair_at_its_peak_and_skip_certain_months():
     cells = headline_cells(p, ["US", "EU"], ["a", "b"], ["m1", "m2", "m3"], top=5)
     assert cells == [("US", "a", "m2"), ("EU", "b", "m2"), ("US", "b", "m2")]
     assert headline_cells(p, ["US", "EU"], ["a", "b"], ["m1", "m2", "m3"], top=1) == cells[:1]
+    # with 350 paths and 100 events needed, P must lie in [0.286, 0.714]: US a at 0.6, EU b
+    # at 0.4, US b at 0.3
+    few = headline_cells(p, ["US", "EU"], ["a", "b"], ["m1", "m2", "m3"], n_paths=350)
+    assert few == [("US", "a", "m2"), ("EU", "b", "m2"), ("US", "b", "m2")]
+    p[0, :, 0] = [0.5, 0.99, 0.99]  # nearly certain later: the pair is taken in m1
+    few = headline_cells(p, ["US", "EU"], ["a", "b"], ["m1", "m2", "m3"], n_paths=350)
+    assert few == [("US", "a", "m1"), ("EU", "b", "m2"), ("US", "b", "m2")]
+    p[0, 0, 0] = 0.2  # too few short paths in m1 as well: the pair drops out
+    few = headline_cells(p, ["US", "EU"], ["a", "b"], ["m1", "m2", "m3"], n_paths=350)
+    assert few == [("EU", "b", "m2"), ("US", "b", "m2")]
 
 
 def test_unknown_cell_is_named(tiny_raw_builder, arrays_to_paths, months_from):

@@ -64,10 +64,11 @@ def test_scheduled_run_writes_drivers_reproducible_by_the_command(
 
     mod.forecast = forecast_with_events
     out = tmp_path / "site"
-    options = ReportOptions(out=out, scenarios=["baseline"], n_paths=30, horizon=8, seed=4)
+    options = ReportOptions(out=out, scenarios=["baseline"], n_paths=100, horizon=8, seed=4)
     scheduled_report(options)
     assert '<section id="drivers">' in (out / "index.html").read_text(encoding="utf-8")
     in_report = pd.read_csv(out / "scenarios" / "baseline" / DRIVERS_FILE)
+    assert len(in_report)
     # the command (with the real pipeline) reproduces every share from the same paths and seed
     monkeypatch.undo()
     fc = tmp_path / "fc"
@@ -75,6 +76,16 @@ def test_scheduled_run_writes_drivers_reproducible_by_the_command(
     paths = kept["baseline"]
     assert isinstance(paths, xr.Dataset)
     paths.to_netcdf(fc / "paths.nc")
-    args = ["drivers", "--forecast", str(fc), "--seed", "4", "--paths", "120"]
+    args = ["drivers", "--forecast", str(fc), "--seed", "4", "--paths", "400"]
     assert main([*args, "--out", str(tmp_path / "cmd")]) == 0
     pd.testing.assert_frame_equal(in_report, pd.read_csv(tmp_path / "cmd" / DRIVERS_FILE))
+
+
+def test_drivers_without_a_risk_to_split_say_so(make_inputs):
+    from riskmodel.propagation.drivers import DRIVER_COLUMNS
+    from riskmodel.report.drivers import drivers_section
+
+    run = make_inputs(scenarios=("baseline",))
+    run.scenarios[0].drivers = pd.DataFrame(columns=list(DRIVER_COLUMNS))
+    html = drivers_section(run, {})
+    assert '<section id="drivers">' in html and "baseline: in no month" in html
