@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "riskmodel.commands.fit",
     "riskmodel.commands.forecast",
     "riskmodel.commands.shortage",
+    "riskmodel.commands.drivers",
     "riskmodel.commands.report",
     "riskmodel.commands.backtest",
     "riskmodel.commands.shocks",

@@ -200,6 +200,9 @@ class ScenarioResult:
     files : dict of str to Path, optional
         Stage files to copy into the report (``forecast.csv``, ``shortage.csv``,
         ``stockout.csv``); frames are written out for those not given.
+    drivers : pandas.DataFrame, optional
+        ``drivers.csv`` (:func:`riskmodel.propagation.drivers.shortage_drivers`):
+        what drives the headline risks; the report's drivers section shows it.
     """
 
     name: str
@@ -209,6 +212,7 @@ class ScenarioResult:
     description: str = ""
     paths: xr.Dataset | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    drivers: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.forecast = _check_columns(self.forecast, FORECAST_COLUMNS, f"{self.name} forecast")
@@ -258,6 +262,12 @@ class ScenarioResult:
                 paths = xr.load_dataset(nc)
             except (OSError, ValueError) as exc:
                 raise RiskModelError(f"{nc}: cannot read the forecast paths: {exc}") from None
+        drivers = None
+        if (sdir / "drivers.csv").is_file():
+            from riskmodel.report.drivers import DRIVERS_NEEDED
+
+            files["drivers.csv"] = sdir / "drivers.csv"
+            drivers = read_stage_csv(files["drivers.csv"], DRIVERS_NEEDED)
         return cls(
             name=name,
             forecast=read_stage_csv(files["forecast.csv"], FORECAST_COLUMNS),
@@ -266,6 +276,7 @@ class ScenarioResult:
             description=description,
             paths=paths,
             files=files,
+            drivers=drivers,
         )
 
     @property

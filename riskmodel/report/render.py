@@ -40,6 +40,7 @@ from riskmodel.report.changes import (
     describe_changes,
     read_summary,
 )
+from riskmodel.report.drivers import drivers_figure, drivers_section
 from riskmodel.report.figures import (
     HEATMAP_MIN_P,
     approval_figure,
@@ -264,6 +265,7 @@ def render_report(
             _scenarios_section(run, scen_rows),
             _heatmap_section(run, figs),
             _stockout_section(run, figs),
+            drivers_section(run, figs),
             _fan_section(run, figs),
             _approval_section(run, figs, events),
             _episodes_section(figs),
@@ -327,6 +329,14 @@ def _draw_figures(
                 lambda p, s=s: heatmap_figure(s.shortage, p, title=f"P(short) by month: {s.name}"),
             )
     draw("stockout", "stockout.png", lambda p: stockout_figure(run.scenarios, p))
+    for s in run.scenarios:
+        if s.drivers is not None:
+            title = f"What drives the headline risks: {s.name}"
+            draw(
+                f"drivers:{s.name}",
+                f"drivers_{_safe_name(s.name)}.png",
+                lambda p, s=s, t=title: drivers_figure(s.drivers, p, title=t),
+            )
     episodes = _episode_inputs()
     if episodes is not None:
         table_, doc = episodes
@@ -383,6 +393,8 @@ def _copy_stage_files(run: ReportInputs, out: Path) -> list[str]:
             "shortage.csv": s.shortage,
             "stockout.csv": s.stockout,
         }
+        if s.drivers is not None:
+            frames["drivers.csv"] = s.drivers
         for name, frame in frames.items():
             put(
                 f"{base}/{name}",

@@ -229,6 +229,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
     RiskModelError
         For bad data, priors, scenarios or settings; the previous report is kept.
     """
+    from riskmodel.report.drivers import DRIVER_PATHS_FACTOR, write_drivers
     from riskmodel.report.inputs import ReportInputs, ScenarioResult
     from riskmodel.report.progress import Progress
     from riskmodel.report.render import render_report
@@ -278,6 +279,13 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                 with progress.stage(f"shortage {scenario.name}"):
                     short = pipeline.shortage(paths_ds, n_paths=None, seed=options.seed)
                     pipeline.write_shortage(short, where)
+                    write_drivers(
+                        paths_ds,
+                        where,
+                        scenario=scenario,
+                        seed=options.seed,
+                        n_paths=DRIVER_PATHS_FACTOR * options.n_paths,
+                    )
                 results.append(
                     ScenarioResult.from_dirs(scenario.name, where, description=scenario.description)
                 )
