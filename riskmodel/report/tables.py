@@ -9,6 +9,7 @@ shortage table, which is the month after the last customs month of the fit.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date
 from typing import Any
@@ -40,14 +41,17 @@ __all__ = [
 WINDOWS = (3, 6, 12)
 WORLD = "World"
 
-_INDUSTRY_WORDS = {
-    "ev": "EV",
-    "ice": "ICE",
-    "aux": "auxiliaries",
-    "mri": "MRI",
-    "hvac": "HVAC",
-    "2w3w": "two/three-wheelers",
-}
+
+@functools.cache
+def _industry_labels() -> dict[str, str]:
+    """Industry name -> readable label, from the bundled ``priors/propagation.yaml``."""
+    from riskmodel.propagation.params import load_params
+
+    try:
+        params = load_params()
+    except (RiskModelError, OSError):
+        return {}
+    return dict(zip(params.industries, params.labels, strict=True))
 
 
 def pair_key(region: str, industry: str) -> str:
@@ -56,12 +60,17 @@ def pair_key(region: str, industry: str) -> str:
 
 
 def industry_label(industry: str) -> str:
-    """Turn an industry code into words (``automotive_ev_traction``: ``automotive EV traction``)."""
-    return " ".join(_INDUSTRY_WORDS.get(w, w) for w in str(industry).split("_"))
+    """Return the readable label of an industry (``e_bikes``: ``E-bikes, e-scooters, e-2W/3W``).
+
+    Labels are those of ``priors/propagation.yaml`` (``industries.<name>.label``);
+    a name not listed there is shown with spaces for underscores.
+    """
+    name = str(industry)
+    return _industry_labels().get(name) or name.replace("_", " ")
 
 
 def pair_label(region: str, industry: str) -> str:
-    """Return ``"US · automotive EV traction"``."""
+    """Return ``"US · EV/HEV/PHEV traction motors"`` (region, then the industry's label)."""
     return f"{region} · {industry_label(industry)}"
 
 
