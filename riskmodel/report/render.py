@@ -710,6 +710,13 @@ def _heatmap_section(run: ReportInputs, figs: dict[str, str]) -> str:
     )
 
 
+def _stockout_range(q10: str | None, q90: str | None) -> str:
+    """Return ``Jan 2027 – Jun 2027``, ``Jan 2027 – beyond``, or ``beyond the horizon``."""
+    if not q10:
+        return "beyond the horizon"
+    return f"{fmt_month(q10)} – {fmt_month(q90) if q90 else 'beyond'}"
+
+
 def _stockout_section(run: ReportInputs, figs: dict[str, str]) -> str:
     primary = run.primary
     stock = primary.stockout.sort_values("p_stockout_within_horizon", ascending=False)
@@ -719,8 +726,7 @@ def _stockout_section(run: ReportInputs, figs: dict[str, str]) -> str:
             pair_label(r.region, r.industry),
             fmt_prob(float(r.p_stockout_within_horizon)),
             fmt_month(r.median_first_stockout_month),
-            f"{fmt_month(r.q10_first_stockout_month)} – "
-            + (fmt_month(r.q90_first_stockout_month) if r.q90_first_stockout_month else "beyond"),
+            _stockout_range(r.q10_first_stockout_month, r.q90_first_stockout_month),
         ]
         for r in stock.itertuples(index=False)
     ]
