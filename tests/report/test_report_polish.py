@@ -124,3 +124,19 @@ def test_stockout_figure_is_compact_with_many_scenarios(make_inputs, tmp_path):
     assert path is not None
     # 14 rows: one line each, whatever the number of scenarios (was ~14 in for 4 scenarios).
     assert _png_height(path) <= 100 * (1.5 + 0.27 * 14) + 1
+
+
+def test_every_empty_episode_row_says_why(rendered):
+    from riskmodel.shocks.learn import read_shock_shape
+    from riskmodel.shocks.table import episode_table
+
+    table_ = episode_table(read_shock_shape())
+    shown = table_[table_["status"].isin(("fitted", "not_pooled"))]
+    empty = shown[shown["depth_q50"].isna()]
+    assert len(empty), "the bundled shock shape has episodes without a depth (tungsten)"
+    html = (rendered / "index.html").read_text(encoding="utf-8")
+    notes = html.split("Empty rows and cells:", 1)[1].split("</ul>", 1)[0]
+    for r in empty.itertuples(index=False):
+        name = f"{str(r.product).replace('_', ' ')} ({r.destination}, {r.effective})"
+        assert name in notes, name
+    assert "only multi-month totals" in notes  # the reason, not just the name
