@@ -89,7 +89,8 @@ def _save(fig: Figure, path: Path, *, late: Callable[[], None] | None = None) ->
     if late is not None:
         late()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, facecolor="white", format="png")
+    # zlib level 3: half the encoding time of the default 6 for ~2% larger files
+    fig.savefig(path, dpi=DPI, facecolor="white", format="png", pil_kwargs={"compress_level": 3})
     return path
 
 
