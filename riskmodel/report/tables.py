@@ -44,14 +44,24 @@ WORLD = "World"
 
 @functools.cache
 def _industry_labels() -> dict[str, str]:
-    """Industry name -> readable label, from the bundled ``priors/propagation.yaml``."""
-    from riskmodel.propagation.params import load_params
+    """Industry name -> readable label: ``industries.<name>.label`` of ``priors/propagation.yaml``.
+
+    The same labels :class:`~riskmodel.propagation.params.PropagationParams` carries,
+    read with the shared YAML reader: importing the propagation stage would load
+    numba into the report.
+    """
+    from riskmodel.config.yamlio import read_yaml
+    from riskmodel.resources import priors_dir
 
     try:
-        params = load_params()
-    except (RiskModelError, OSError):
+        industries = read_yaml(priors_dir() / "propagation.yaml").get("industries") or {}
+    except (RiskModelError, OSError, AttributeError):
         return {}
-    return dict(zip(params.industries, params.labels, strict=True))
+    return {
+        str(name): str(spec["label"])
+        for name, spec in industries.items()
+        if isinstance(spec, dict) and spec.get("label")
+    }
 
 
 def pair_key(region: str, industry: str) -> str:
