@@ -47,7 +47,7 @@ p.note, .note { color:var(--muted); font-size:13px; }
 .card .prob { font-size:38px; font-weight:700; line-height:1.1; margin:4px 0; }
 .card .what { font-size:15px; font-weight:600; }
 .card .more { font-size:13px; color:var(--muted); margin-top:6px; }
-.prob.high { color:#b3261e; } .prob.mid { color:#c25e00; } .prob.low { color:#2e7d32; }
+.prob.high { color:#b3261e; } .prob.mid { color:#c25e00; } .prob.low { color:var(--muted); }
 table { border-collapse:collapse; margin:8px 0 12px; font-size:13.5px; }
 th, td { border-bottom:1px solid var(--line); padding:5px 10px; text-align:left; vertical-align:top;
          overflow-wrap:break-word; }

@@ -197,6 +197,8 @@ def _previous_summary(previous: dict[str, Any] | str | Path | None, out: Path) -
     # A summary.json already here belongs to the report being replaced (rendering in place);
     # in a fresh directory run_report has put the previous one in previous_summary.json.
     for candidate in (out / SUMMARY_FILE, out / PREVIOUS_SUMMARY):
+        if not candidate.is_file():
+            continue  # a first report: nothing to compare, nothing to warn about
         found = read_summary(candidate)
         if found is not None:
             return found
@@ -260,6 +262,7 @@ def render_report(
     body = "\n".join(
         [
             _fit_alarm(run),
+            _past_forecast_warning(run, generated),
             _headline_section(run, scen_rows),
             _changes_section(changes, prev),
             _scenarios_section(run, scen_rows),
@@ -415,8 +418,14 @@ def _img(figs: dict[str, str], key: str, alt: str) -> str:
     return f'<img class="fig" src="{esc(figs[key])}" alt="{esc(alt)}">'
 
 
+#: Colour bands of a headline probability, lower bounds: red from 50 % (a shortage is
+#: more likely than not), orange from 10 % (a risk to plan for). Below 10 % the number
+#: is grey, not green: a risk colour never calls a chance of shortage safe.
+RISK_BANDS = ((0.5, "high"), (0.1, "mid"))
+
+
 def _prob_class(p: float) -> str:
-    return "high" if p >= 0.5 else "mid" if p >= 0.2 else "low"
+    return next((name for bound, name in RISK_BANDS if p >= bound), "low")
 
 
 def _world_freshness(fresh: pd.DataFrame) -> tuple[str | None, int | None]:
@@ -454,6 +463,41 @@ def _header(run: ReportInputs, title: str, fresh: pd.DataFrame, generated: datet
         )
     )
     return f"<h1>{esc(title)}</h1><p>{esc(' · '.join(bits))}</p><nav>{nav}</nav>"
+
+
+def _past_forecast_warning(run: ReportInputs, generated: datetime) -> str:
+    """Return a warning box when the forecast window starts well before the report date.
+
+    The windows count from the month after the last customs month of the fit;
+    with customs figures out about three weeks after a month ends, a fresh
+    report's forecast starts at most a month or two back. When the first
+    forecast month ended more than :data:`STALE_DAYS` days before the report,
+    "the next 3 months" are partly or wholly in the past.
+    """
+    months = run.primary.months
+    if not months:
+        return ""
+    first = pd.Period(months[0], freq="M")
+    report_day = generated.astimezone(UTC).date()
+    if (report_day - first.end_time.date()).days <= STALE_DAYS:
+        return ""
+    now = pd.Period(report_day, freq="M")
+    past = [w for w in WINDOWS if (now - first).n >= w]
+    if pd.Period(months[-1], freq="M") < now:
+        where = "The whole forecast window lies before the report date."
+    elif past:
+        where = (
+            f"The windows of the next {', '.join(map(str, past))} months lie wholly in the past."
+        )
+    else:
+        where = f"The first {(now - first).n} forecast months lie in the past."
+    return (
+        '<div class="box warn" id="forecast-past"><strong>The forecast starts '
+        f"{esc(fmt_month(str(first)))}, {(now - first).n} months before this report "
+        f"({esc(fmt_month(str(now)))}).</strong> {esc(where)} The windows count from the month "
+        "after the last customs month; add newer customs figures and run the report again for "
+        'a forecast from today (see <a href="#data">data freshness</a>).</div>'
+    )
 
 
 def _fit_alarm(run: ReportInputs) -> str:
@@ -539,7 +583,8 @@ def _headline_section(run: ReportInputs, scen_rows: list[dict[str, Any]]) -> str
         "industry in that region gets less magnet supply than it needs in that month "
         "(after inventories and non-Chinese supply).</p>"
         f'<div class="cards">{"".join(cards)}</div>'
-        f'<p class="note">{esc(" ".join(sentences))}</p>{across}</section>'
+        f'<p class="note">{esc(" ".join(sentences))} Colours: red from 50%, orange from 10%, '
+        f"grey below.</p>{across}</section>"
     )
 
 
@@ -677,6 +722,13 @@ def _heatmap_section(run: ReportInputs, figs: dict[str, str]) -> str:
     )
 
 
+def _stockout_range(q10: str | None, q90: str | None) -> str:
+    """Return ``Jan 2027 – Jun 2027``, ``Jan 2027 – beyond``, or ``beyond the horizon``."""
+    if not q10:
+        return "beyond the horizon"
+    return f"{fmt_month(q10)} – {fmt_month(q90) if q90 else 'beyond'}"
+
+
 def _stockout_section(run: ReportInputs, figs: dict[str, str]) -> str:
     primary = run.primary
     stock = primary.stockout.sort_values("p_stockout_within_horizon", ascending=False)
@@ -686,8 +738,7 @@ def _stockout_section(run: ReportInputs, figs: dict[str, str]) -> str:
             pair_label(r.region, r.industry),
             fmt_prob(float(r.p_stockout_within_horizon)),
             fmt_month(r.median_first_stockout_month),
-            f"{fmt_month(r.q10_first_stockout_month)} – "
-            + (fmt_month(r.q90_first_stockout_month) if r.q90_first_stockout_month else "beyond"),
+            _stockout_range(r.q10_first_stockout_month, r.q90_first_stockout_month),
         ]
         for r in stock.itertuples(index=False)
     ]
@@ -810,8 +861,44 @@ def _episodes_section(figs: dict[str, str]) -> str:
             rows,
             raw=True,
         )
+        + _episode_notes(table_)
         + "</section>"
     )
+
+
+_SHAPE_QUANTITIES = {
+    "depth": "depth",
+    "months_to_low": "months to low",
+    "months_to_80": "months to 80%",
+}
+
+
+def _episode_notes(table_: pd.DataFrame) -> str:
+    """Say why an episode's row in the figure or the table is empty (or partly so)."""
+    notes = []
+    shown = table_[table_["status"].isin(("fitted", "not_pooled"))]
+    for r in shown.itertuples(index=False):
+        empty = [q for q in _SHAPE_QUANTITIES if not pd.notna(getattr(r, f"{q}_q50", None))]
+        if not empty:
+            continue
+        why: list[str] = []
+        for part in str(getattr(r, "unidentified", "") or "").split("; "):
+            key, _, text = part.partition(": ")
+            if key in empty and text and text not in why:
+                why.append(text)
+        if r.status != "fitted" and r.reason:
+            why.append(f"not pooled: {r.reason}")
+        elif r.contribution:
+            why.append(f"it enters the pooled prior only as {r.contribution}")
+        name = f"{str(r.product).replace('_', ' ')} ({r.destination}, {r.effective})"
+        what = " or ".join(_SHAPE_QUANTITIES[q] for q in empty)
+        notes.append(
+            f"<li><b>{esc(name)}</b>: no estimate of {esc(what)}: "
+            f"{esc('; '.join(why) or 'nothing recorded')}.</li>"
+        )
+    if not notes:
+        return ""
+    return '<p class="note">Empty rows and cells:</p><ul class="note">' + "".join(notes) + "</ul>"
 
 
 def _freshness_section(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,6 +110,7 @@ class ReportOptions:
             tune=self.tune or d.tune,
             chains=self.chains or d.chains,
             seed=self.seed,
+            progress=sys.stderr.isatty(),  # the sampler's own bars, in a terminal only
         )
 
     @property

@@ -9,6 +9,7 @@ shortage table, which is the month after the last customs month of the fit.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date
 from typing import Any
@@ -40,14 +41,27 @@ __all__ = [
 WINDOWS = (3, 6, 12)
 WORLD = "World"
 
-_INDUSTRY_WORDS = {
-    "ev": "EV",
-    "ice": "ICE",
-    "aux": "auxiliaries",
-    "mri": "MRI",
-    "hvac": "HVAC",
-    "2w3w": "two/three-wheelers",
-}
+
+@functools.cache
+def _industry_labels() -> dict[str, str]:
+    """Industry name -> readable label: ``industries.<name>.label`` of ``priors/propagation.yaml``.
+
+    The same labels :class:`~riskmodel.propagation.params.PropagationParams` carries,
+    read with the shared YAML reader: importing the propagation stage would load
+    numba into the report.
+    """
+    from riskmodel.config.yamlio import read_yaml
+    from riskmodel.resources import priors_dir
+
+    try:
+        industries = read_yaml(priors_dir() / "propagation.yaml").get("industries") or {}
+    except (RiskModelError, OSError, AttributeError):
+        return {}
+    return {
+        str(name): str(spec["label"])
+        for name, spec in industries.items()
+        if isinstance(spec, dict) and spec.get("label")
+    }
 
 
 def pair_key(region: str, industry: str) -> str:
@@ -56,12 +70,17 @@ def pair_key(region: str, industry: str) -> str:
 
 
 def industry_label(industry: str) -> str:
-    """Turn an industry code into words (``automotive_ev_traction``: ``automotive EV traction``)."""
-    return " ".join(_INDUSTRY_WORDS.get(w, w) for w in str(industry).split("_"))
+    """Return the readable label of an industry (``e_bikes``: ``E-bikes, e-scooters, e-2W/3W``).
+
+    Labels are those of ``priors/propagation.yaml`` (``industries.<name>.label``);
+    a name not listed there is shown with spaces for underscores.
+    """
+    name = str(industry)
+    return _industry_labels().get(name) or name.replace("_", " ")
 
 
 def pair_label(region: str, industry: str) -> str:
-    """Return ``"US · automotive EV traction"``."""
+    """Return ``"US · EV/HEV/PHEV traction motors"`` (region, then the industry's label)."""
     return f"{region} · {industry_label(industry)}"
 
 

@@ -145,6 +145,7 @@ def _compile_nutpie(model: Any, *, keep_data: bool = False) -> tuple[Any, float]
     if key in _COMPILED:
         _COMPILED.move_to_end(key)
         return _COMPILED[key], 0.0
+    log.info("compiling the model for nutpie (a minute or more on a cold cache)")
     start = time.perf_counter()
     try:
         # the disk-cached compile freezes the data in, so new data needs nutpie's own
@@ -170,6 +171,13 @@ def _sample_nutpie(model: Any, cfg: SamplerConfig, data: Mapping[str, Any]) -> S
     compiled, compile_s = _compile_nutpie(model, keep_data=bool(data))
     if data:
         compiled = compiled.with_data(**data)
+    # Marked for riskmodel.report.progress: the sampler draws its own bars from here.
+    log.info(
+        "drawing %d chains x %d iterations",
+        cfg.chains,
+        cfg.tune + cfg.draws,
+        extra={"external_progress": cfg.progress},
+    )
     start = time.perf_counter()
     idata = nutpie.sample(
         compiled,
@@ -199,6 +207,12 @@ def _sample_pymc(
         # measured apart; pm.sample then finds the compiled module in PyTensor's cache.
         model.logp_dlogp_function(ravel_inputs=True)
     compile_s = time.perf_counter() - start
+    log.info(
+        "drawing %d chains x %d iterations",
+        cfg.chains,
+        cfg.tune + cfg.draws,
+        extra={"external_progress": cfg.progress},
+    )
     start = time.perf_counter()
     with model:
         idata = pm.sample(

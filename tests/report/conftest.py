@@ -122,6 +122,7 @@ def make_fake_pipeline(calls: list, *, data_hash: str = "h1", passed: bool = Tru
         return _FakeFit(inputs.data_hash, passed)
 
     def forecast(fitted, *, scenario, horizon, n_paths, seed, events=None):
+        assert events is read[-1].events  # the events read once, not read again
         calls.append(("forecast", scenario.name, horizon, n_paths, seed))
         months = pd.period_range("2026-01", periods=horizon, freq="M")
         return synthetic_report._paths(scenario.name, months, n_paths, seed % 1000)

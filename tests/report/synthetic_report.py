@@ -18,12 +18,30 @@ import pandas as pd
 import xarray as xr
 
 DESTINATIONS = ("World", "United States", "Japan", "South Korea", "Germany", "India")
+#: Regions and industries (the names of ``priors/propagation.yaml``) of the small fixture.
 REGIONS = {
-    "US": ("automotive_ev_traction", "defense_aerospace", "wind"),
-    "EU": ("automotive_ev_traction", "wind", "industrial_motors_automation"),
-    "JAPAN": ("automotive_ev_traction", "consumer_electronics"),
-    "KOREA": ("automotive_total",),
-    "INDIA": ("automotive_ev_traction",),
+    "US": ("automotive_ev", "defense", "wind"),
+    "EU": ("automotive_ev", "wind", "industrial"),
+    "Japan": ("automotive_ev", "consumer_electronics"),
+    "Korea": ("automotive_other",),
+    "India": ("e_bikes",),
+}
+#: Every region and industry of a real run (6 x 11), for the report benchmark.
+FULL_REGIONS = {
+    region: (
+        "automotive_ev",
+        "automotive_other",
+        "wind",
+        "consumer_electronics",
+        "industrial",
+        "hvac_appliances",
+        "e_bikes",
+        "robotics_drones",
+        "medical",
+        "defense",
+        "other",
+    )
+    for region in ("US", "EU", "Japan", "Korea", "India", "RoW")
 }
 SCENARIO_LEVEL = {"baseline": 0.0, "suspension_lapse": 0.25, "us_embargo": 0.45}
 DESCRIPTIONS = {
@@ -114,13 +132,16 @@ def _forecast_csv(ds: xr.Dataset, scenario: str) -> pd.DataFrame:
 
 
 def _shortage(
-    scenario: str, months: pd.PeriodIndex, shift: float
+    scenario: str,
+    months: pd.PeriodIndex,
+    shift: float,
+    regions: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     shock = SCENARIO_LEVEL.get(scenario, 0.1)
     rows, stock = [], []
-    for r, (region, industries) in enumerate(REGIONS.items()):
+    for r, (region, industries) in enumerate((regions or REGIONS).items()):
         for i, industry in enumerate(industries):
-            base = 0.05 + 0.07 * r + 0.05 * i + (0.25 if industry == "defense_aerospace" else 0.0)
+            base = 0.05 + 0.07 * r + 0.05 * i + (0.25 if industry == "defense" else 0.0)
             ps = []
             for t, m in enumerate(months):
                 p = base + 0.015 * t + shock * (t >= 10) + shift
@@ -171,6 +192,7 @@ def write_stage_outputs(
     horizon: int = 18,
     n_paths: int = 200,
     seed: int = 0,
+    regions: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[Path, dict[str, Path]]:
     """Write fit/, and <scenario>/ with forecast.csv, paths.nc, shortage.csv, stockout.csv."""
     rng = np.random.default_rng(seed)
@@ -223,7 +245,7 @@ def write_stage_outputs(
         ds = _paths(name, months, n_paths, seed + k)
         ds.to_netcdf(d / "paths.nc", engine="h5netcdf")
         _forecast_csv(ds, name).to_csv(d / "forecast.csv", index=False, float_format="%.6g")
-        shortage, stock = _shortage(name, months, shift)
+        shortage, stock = _shortage(name, months, shift, regions)
         shortage.to_csv(d / "shortage.csv", index=False, float_format="%.6g")
         stock.to_csv(d / "stockout.csv", index=False)
         dirs[name] = d

@@ -74,7 +74,10 @@ def test_new_data_month_and_moved_probabilities():
     assert "Latest customs month moved from 2025-12 to 2026-01" in text
     assert "World: data now to 2026-01 (was 2025-12)" in text
     assert "New series India" in text
-    assert "US · wind, next 3 months: P(short) 10% → 22% (up 12 points)" in text
+    assert (
+        "US · Permanent-magnet wind turbine generators, next 3 months: "
+        "P(short) 10% → 22% (up 12 points)" in text
+    )
     assert "down 10 points" in text
 
 

@@ -129,7 +129,7 @@ def test_summary_headline_numbers(rendered):
     table = {row["name"]: row for row in summary["scenario_table"]}
     assert table["us_embargo"]["top"]["12"]["p_short"] >= table["baseline"]["top"]["12"]["p_short"]
     assert 0 < table["baseline"]["world_share_of_counterfactual"] < 1
-    key = "US/defense_aerospace"
+    key = "US/defense"
     assert (
         summary["max_p_short"]["baseline"][key]["3"]
         <= summary["max_p_short"]["baseline"][key]["12"]

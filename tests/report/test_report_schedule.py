@@ -304,3 +304,48 @@ def test_progress_plain_lines_and_bar(caplog):
         pass
     bar.close()
     assert "2/2" in stream.getvalue()
+
+
+def test_progress_bar_keeps_log_lines_off_the_bar_and_redraws(monkeypatch):
+    import io
+    import logging
+    import time
+
+    from riskmodel.report import progress as progress_mod
+
+    monkeypatch.setattr(progress_mod, "REFRESH_SECONDS", 0.02)
+    stream = io.StringIO()
+    root = logging.getLogger()
+    terminal = logging.StreamHandler(stream)
+    root.addHandler(terminal)
+    logger = logging.getLogger("riskmodel.sampling")
+    old_level = logging.getLogger("riskmodel").level
+    logging.getLogger("riskmodel").setLevel(logging.INFO)
+    try:
+        bar = progress_mod.Progress(2, desc="riskmodel report", stream=stream, bar=True)
+        with bar.stage("fit"):
+            logger.info("compiling the model")
+            before = stream.getvalue().count("\r")
+            time.sleep(0.3)
+            ticking = stream.getvalue().count("\r") - before
+            logger.info("drawing 4 chains", extra={"external_progress": True})
+            paused_at = len(stream.getvalue())
+            time.sleep(0.2)
+            paused = stream.getvalue()[paused_at:]
+        with bar.stage("render"):
+            pass
+        bar.close()
+        logger.info("after the bar")
+    finally:
+        root.removeHandler(terminal)
+        logging.getLogger("riskmodel").setLevel(old_level)
+    text = stream.getvalue()
+    # each log line once, on a line of its own (not through the root handler too)
+    assert text.count("riskmodel: compiling the model\n") == 1
+    assert text.count("compiling the model\n") == 1
+    assert "fit (compiling the model)" in text  # the latest line shown in the bar
+    assert ticking >= 3  # the bar redraws within a stage
+    assert paused == ""  # while the sampler draws its own bars, the bar keeps quiet
+    assert "2/2" in text
+    assert not terminal.filters  # logging is given back as it was
+    assert text.endswith("after the bar\n")
