@@ -56,13 +56,13 @@ def test_scheduled_run_writes_drivers_reproducible_by_the_command(
     forecast = mod.forecast
     kept = {}
 
-    def forecast_with_events(fitted, *, scenario, horizon, n_paths, seed, events=None):
+    def keep_forecast(fitted, *, scenario, horizon, n_paths, seed, events=None):
         kept[scenario.name] = forecast(
-            fitted, scenario=scenario, horizon=horizon, n_paths=n_paths, seed=seed
+            fitted, scenario=scenario, horizon=horizon, n_paths=n_paths, seed=seed, events=events
         )
         return kept[scenario.name]
 
-    mod.forecast = forecast_with_events
+    mod.forecast = keep_forecast
     out = tmp_path / "site"
     options = ReportOptions(out=out, scenarios=["baseline"], n_paths=100, horizon=8, seed=4)
     scheduled_report(options)
