@@ -70,6 +70,7 @@ def test_the_pooled_model_samples_through_riskmodel_sampling(model, monkeypatch)
     np.testing.assert_array_equal(seen["data"]["weight"], model.data.weights_without(held_out))
 
 
+@pytest.mark.slow  # ~100 s on 2 cores: one fit per episode; the default run keeps the pooled fit
 def test_leave_one_out_fast(model, windows):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
