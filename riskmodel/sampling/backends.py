@@ -3,17 +3,21 @@
 All three sample the same PyMC model and return an ArviZ ``InferenceData`` with the
 same groups, plus the compile and sampling wall times measured apart.
 
-Compile cost is paid once per model structure and process: a compiled nutpie model
-is kept in an in-process cache keyed by a hash of the model's graph, so a second fit
-of the same structure (a test suite, a backtest over origins with equal window
-lengths, a benchmark) skips it. Across processes, the logp+gradient graph is in
+Compile cost is paid once per model structure and process. The model's data are
+``pm.Data`` (shared variables), so its graph holds shapes but no data; a compiled
+nutpie model is kept in an in-process cache keyed by a hash of that graph
+(:func:`model_structure_hash`), and a fit of other data of the same structure (another
+origin, release or simulation) takes it and swaps the data in with nutpie's
+``with_data``: it compiles nothing. Across processes, the logp+gradient graph is in
 PyTensor's numba disk cache and nutpie's C callbacks in numba's
-(:mod:`riskmodel.sampling.nutpie_cache`), so a warm process compiles nothing; PyMC's
-NUTS uses PyTensor's C backend and its ``compiledir``.
+(:mod:`riskmodel.sampling.nutpie_cache`), so a warm process only rebuilds the graph;
+PyMC's NUTS uses PyTensor's C backend and its ``compiledir``, whose modules do not
+depend on the data either.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import logging
@@ -22,6 +26,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from riskmodel.exceptions import BackendUnavailableError
 from riskmodel.sampling.pytensor_setup import configure_pytensor
@@ -109,26 +115,51 @@ def _check_backend(name: str) -> None:
 
 
 def model_structure_hash(model: Any) -> str:
-    """Return a hash of the log-probability graph (structure and constants)."""
-    import numpy as np
+    """Return a hash of the model's structure: its graph, constants and data shapes.
+
+    The dims are frozen first (their lengths become part of the graph); the values of
+    ``pm.Data`` are left out, their names, dtypes and shapes are in. Two models that
+    differ only in their data get the same hash.
+    """
+    from pymc.model.transform.optimization import freeze_dims_and_data
+    from pytensor.compile.sharedvalue import SharedVariable
 
     try:
         from pytensor.graph.traversal import io_toposort
     except ImportError:  # pytensor < 2.31
         from pytensor.graph.basic import io_toposort
 
-    logp = model.logp()
+    frozen = freeze_dims_and_data(model, data=[])
+    outputs = [frozen.logp(), *frozen.deterministics]
     h = hashlib.sha256()
-    for node in io_toposort(list(model.value_vars), [logp]):
+    for node in io_toposort(list(frozen.value_vars), outputs):
         h.update(str(node.op).encode())
         for inp in node.inputs:
-            data = getattr(inp, "data", None)
-            if data is not None:
-                h.update(np.asarray(data).tobytes())
-                h.update(str(np.asarray(data).shape).encode())
-    for v in model.value_vars:
+            if isinstance(inp, SharedVariable):
+                h.update(f"{inp.name}{inp.type}".encode())
+            elif getattr(inp, "data", None) is not None:
+                h.update(np.asarray(inp.data).tobytes())
+                h.update(str(np.asarray(inp.data).shape).encode())
+    for v in frozen.value_vars:
         h.update(f"{v.name}{v.type}".encode())
     return h.hexdigest()[:20]
+
+
+def _with_model_data(compiled: Any, model: Any) -> Any:
+    """Return the compiled model with ``model``'s data and coordinates swapped in."""
+    from nutpie.compile_pymc import _prepare_dims_and_coords
+
+    values = {}
+    for name, old in compiled.shared_data.items():
+        new = np.asarray(model[name].get_value())
+        if new.shape != old.shape or new.dtype != old.dtype:
+            raise ValueError(
+                f"data '{name}' has shape {new.shape} {new.dtype}, the compiled model "
+                f"{old.shape} {old.dtype}"
+            )
+        values[name] = new
+    dims, coords = _prepare_dims_and_coords(model, compiled.shape_info)
+    return dataclasses.replace(compiled.with_data(**values), dims=dims, _coords=coords)
 
 
 def _compile_nutpie(model: Any) -> tuple[Any, float]:
@@ -139,7 +170,7 @@ def _compile_nutpie(model: Any) -> tuple[Any, float]:
     key = model_structure_hash(model)
     if key in _COMPILED:
         _COMPILED.move_to_end(key)
-        return _COMPILED[key], 0.0
+        return _with_model_data(_COMPILED[key], model), 0.0
     start = time.perf_counter()
     try:
         compiled = compile_cached(model)
@@ -150,7 +181,9 @@ def _compile_nutpie(model: Any) -> tuple[Any, float]:
         log.info("disk-cached nutpie callbacks unavailable (%s); using nutpie's compile", exc)
         compiled = None
     if compiled is None:
-        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        from pymc.model.transform.optimization import freeze_dims_and_data
+
+        compiled = nutpie.compile_pymc_model(freeze_dims_and_data(model, data=[]), backend="numba")
     seconds = time.perf_counter() - start
     _COMPILED[key] = compiled
     while len(_COMPILED) > _COMPILED_MAX:
