@@ -115,12 +115,18 @@ def _check_backend(name: str) -> None:
 
 
 def model_structure_hash(model: Any) -> str:
-    """Return a hash of the model's structure: its graph, constants and data shapes.
+    """Return a hash of the model's structure: its graphs, constants and data shapes.
 
-    The dims are frozen first (their lengths become part of the graph); the values of
-    ``pm.Data`` are left out, their names, dtypes and shapes are in. Two models that
-    differ only in their data get the same hash.
+    The dims are frozen first (their lengths become part of the graph). The hash
+    covers the logp graph and the graphs of the stored variables in terms of the
+    value variables: every Op, its inputs' positions (the wiring), every constant,
+    and the name, dtype and shape of every ``pm.Data``, not its values; so two models
+    that differ only in their data get the same hash. It names compiled models in
+    this process and on disk (with the versions of the libraries that compile them).
     """
+    import nutpie
+    import pymc
+    import pytensor
     from pymc.model.transform.optimization import freeze_dims_and_data
     from pytensor.compile.sharedvalue import SharedVariable
 
@@ -130,18 +136,23 @@ def model_structure_hash(model: Any) -> str:
         from pytensor.graph.basic import io_toposort
 
     frozen = freeze_dims_and_data(model, data=[])
-    outputs = [frozen.logp(), *frozen.deterministics]
-    h = hashlib.sha256()
-    for node in io_toposort(list(frozen.value_vars), outputs):
-        h.update(str(node.op).encode())
+    outputs = [frozen.logp(), *frozen.unobserved_value_vars]
+    h = hashlib.sha256(repr((pymc.__version__, pytensor.__version__, nutpie.__version__)).encode())
+    position: dict[Any, str] = {v: f"value {v.name}{v.type}" for v in frozen.value_vars}
+    for k, node in enumerate(io_toposort(list(frozen.value_vars), outputs)):
+        h.update(f"{k} {node.op}".encode())
         for inp in node.inputs:
-            if isinstance(inp, SharedVariable):
-                h.update(f"{inp.name}{inp.type}".encode())
+            if inp in position:
+                h.update(position[inp].encode())
+            elif isinstance(inp, SharedVariable):
+                h.update(f"data {inp.name}{inp.type}".encode())
             elif getattr(inp, "data", None) is not None:
-                h.update(np.asarray(inp.data).tobytes())
-                h.update(str(np.asarray(inp.data).shape).encode())
-    for v in frozen.value_vars:
-        h.update(f"{v.name}{v.type}".encode())
+                h.update(f"constant {inp.type}".encode() + np.asarray(inp.data).tobytes())
+            else:
+                h.update(f"input {inp.type}".encode())
+        for j, out in enumerate(node.outputs):
+            position[out] = f"{k}.{j}"
+    h.update(" ".join(position[o] for o in outputs).encode())
     return h.hexdigest()[:20]
 
 
@@ -165,7 +176,7 @@ def _with_model_data(compiled: Any, model: Any) -> Any:
 def _compile_nutpie(model: Any) -> tuple[Any, float]:
     import nutpie
 
-    from riskmodel.sampling.nutpie_cache import compile_cached
+    from riskmodel.sampling.nutpie_cache import compile_cached, load_cached
 
     key = model_structure_hash(model)
     if key in _COMPILED:
@@ -173,7 +184,7 @@ def _compile_nutpie(model: Any) -> tuple[Any, float]:
         return _with_model_data(_COMPILED[key], model), 0.0
     start = time.perf_counter()
     try:
-        compiled = compile_cached(model)
+        compiled = load_cached(model, key) or compile_cached(model, key)
     except Exception as exc:
         # A nutpie release whose private helpers changed, or an unwritable compile
         # directory: only the disk cache is lost, nutpie's own compile still works

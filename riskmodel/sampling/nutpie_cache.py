@@ -20,8 +20,16 @@ addresses, with the shapes and dtypes of the model's structure written into the
 generated file. So one compiled model serves every data set of its structure, and
 ``CompiledPyMCModel.with_data`` swaps them. Only graphs PyTensor itself can cache
 qualify; for anything else :func:`compile_cached` returns ``None`` and the caller uses
-nutpie's own compile. This leans on two private nutpie helpers (``_make_functions``,
-``_prepare_dims_and_coords``) and its ``CompiledPyMCModel`` and ``make_user_data``;
+nutpie's own compile.
+
+Given a structure key (:func:`riskmodel.sampling.backends.model_structure_hash`), a
+small manifest (the callbacks file and the layout of the parameter vector) is saved
+beside the callbacks; :func:`load_cached` then assembles the compiled model in a later
+process from numba's cache and that manifest alone, without building PyTensor's
+functions (their graph rewrites were most of a warm compile).
+
+This leans on private nutpie helpers (``_make_functions``, ``_prepare_dims_and_coords``,
+``_rv_dict_to_flat_array_wrapper``) and its ``CompiledPyMCModel`` and ``make_user_data``;
 pyproject pins nutpie to the minor versions it was written against.
 """
 
@@ -164,13 +172,133 @@ def _shared_arguments(function: Any, order: list[str], data: dict[str, np.ndarra
     return args
 
 
-def compile_cached(model: Any) -> Any | None:
+def _manifest_path(structure_key: str) -> Path:
+    from pytensor import config
+
+    return Path(config.base_compiledir) / "riskmodel_nutpie" / f"model_{structure_key}.json"
+
+
+def _initial_point_function(frozen: Any) -> Any:
+    """PyMC's initial point (support points, jittered by the seed), as nutpie uses it."""
+    import nutpie.compile_pymc as nutpie_pymc
+    from pymc.initial_point import make_initial_point_fn
+
+    point_fn = make_initial_point_fn(
+        model=frozen,
+        default_strategy="support_point",
+        jitter_rvs=set(frozen.free_RVs),
+        return_transformed=True,
+    )
+    return nutpie_pymc._wrap_with_lock(point_fn)
+
+
+def _load_callbacks(module: Any) -> tuple[Any, Any]:
+    import numba
+
+    with warnings.catch_warnings():
+        # Should numba still refuse to cache (it warns), compile anyway, as quietly
+        # as nutpie's own compile does.
+        warnings.filterwarnings("ignore", category=numba.NumbaWarning)
+        logp_c = numba.cfunc(module.LOGP_SIGNATURE, cache=True)(module.logp_callback)
+        expand_c = numba.cfunc(module.EXPAND_SIGNATURE, cache=True)(module.expand_callback)
+    return logp_c, expand_c
+
+
+def _assemble(frozen: Any, parts: dict[str, Any], callbacks: tuple[Any, Any]) -> Any:
+    """Build a ``CompiledPyMCModel`` from callbacks, layout and the model's current data."""
+    import nutpie.compile_pymc as nutpie_pymc
+
+    shape_info = parts["shape_info"]
+    shared_vars = {name: frozen[name] for name in parts["shared"]}
+    shared_data = {}
+    for name, var in shared_vars.items():
+        shared_data[name] = np.array(var.get_value(), order="C", copy=True)
+        shared_data[name].flags.writeable = False
+    dims, coords = nutpie_pymc._prepare_dims_and_coords(frozen, shape_info)
+    return nutpie_pymc.CompiledPyMCModel(
+        _n_dim=parts["n_dim"],
+        dims=dims,
+        _coords=coords,
+        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+        compiled_logp_func=callbacks[0],
+        compiled_expand_func=callbacks[1],
+        initial_point_func=parts["initial_point_func"],
+        shared_data=shared_data,
+        user_data=nutpie_pymc.make_user_data(shared_vars, shared_data),
+        n_expanded=parts["n_expanded"],
+        shape_info=shape_info,
+        logp_func=parts.get("logp_func"),
+        expand_func=parts.get("expand_func"),
+    )
+
+
+def load_cached(model: Any, structure_key: str) -> Any | None:
+    """Load the compiled model of ``structure_key`` from disk, building no PyTensor function.
+
+    A process that compiled a structure with :func:`compile_cached` left a manifest
+    (layout and callbacks file) under that key; here the two callbacks come straight
+    from numba's cache, and only PyMC's initial-point function is compiled.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model of that structure (its data and coordinates are used).
+    structure_key : str
+        :func:`riskmodel.sampling.backends.model_structure_hash` of ``model``.
+
+    Returns
+    -------
+    nutpie.compile_pymc.CompiledPyMCModel or None
+        ``None`` when nothing usable is on disk (then compile with
+        :func:`compile_cached`).
+    """
+    import json
+
+    import nutpie.compile_pymc as nutpie_pymc
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    path = _manifest_path(structure_key)
+    if not path.is_file():
+        return None
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    source = path.parent / f"callbacks_{manifest['callbacks']}.py"
+    if not source.is_file():
+        return None
+    module = _callbacks_module(manifest["callbacks"], source.read_text(encoding="utf-8"))
+    try:
+        # LOGP and EXPAND are not set: this only succeeds from numba's cache.
+        callbacks = _load_callbacks(module)
+    except Exception as exc:
+        log.debug("nutpie callbacks of %s not in numba's cache (%s)", structure_key, exc)
+        return None
+    if not all(c._cache_hits for c in callbacks):
+        return None
+    frozen = freeze_dims_and_data(model, data=[])
+    names, starts, stops, shapes = (manifest[k] for k in ("names", "starts", "stops", "shapes"))
+    shapes = [tuple(shape) for shape in shapes]
+    n_free = manifest["n_free"]
+    parts = {
+        "n_dim": manifest["n_dim"],
+        "n_expanded": manifest["n_expanded"],
+        "shared": manifest["shared"],
+        "shape_info": (names, [slice(a, b) for a, b in zip(starts, stops, strict=True)], shapes),
+        "initial_point_func": nutpie_pymc._rv_dict_to_flat_array_wrapper(
+            _initial_point_function(frozen), names=names[:n_free], shapes=shapes[:n_free]
+        ),
+    }
+    return _assemble(frozen, parts, callbacks)
+
+
+def compile_cached(model: Any, structure_key: str | None = None) -> Any | None:
     """Compile ``model`` for nutpie with disk-cached callbacks.
 
     Parameters
     ----------
     model : pymc.Model
         The model to compile; its dims are frozen, its ``pm.Data`` stay data.
+    structure_key : str, optional
+        When given, a manifest is written under it so that :func:`load_cached` finds
+        this compiled model in later processes.
 
     Returns
     -------
@@ -183,47 +311,39 @@ def compile_cached(model: Any) -> Any | None:
     ValueError
         If two shared variables share a name (nutpie addresses data by name).
     """
-    import numba
+    import json
+
     import nutpie
     import nutpie.compile_pymc as nutpie_pymc
-    from pymc.initial_point import make_initial_point_fn
     from pymc.model.transform.optimization import freeze_dims_and_data
 
     frozen = freeze_dims_and_data(model, data=[])
-    initial_point_fn = make_initial_point_fn(
-        model=frozen,
-        default_strategy="support_point",
-        jitter_rvs=set(frozen.free_RVs),
-        return_transformed=True,
-    )
-    n_dim, n_expanded, logp_fn, expand_fn, flat_initial_point_fn, shape_info = (
+    n_dim, n_expanded, logp_fn, expand_fn, initial_point_fn, shape_info = (
         nutpie_pymc._make_functions(
             frozen,
             mode="NUMBA",
             compute_grad=True,
             join_expanded=True,
-            pymc_initial_point_fn=nutpie_pymc._wrap_with_lock(initial_point_fn),
+            pymc_initial_point_fn=_initial_point_function(frozen),
         )
     )
     graph_keys = (_graph_cache_key(logp_fn), _graph_cache_key(expand_fn))
     if None in graph_keys:
         log.debug("nutpie callbacks not cached: PyTensor cannot cache this graph")
         return None
-    shared_vars: dict[str, Any] = {}
+    order: list[str] = []
     for var in [*logp_fn.get_shared(), *expand_fn.get_shared()]:
-        if shared_vars.setdefault(var.name, var) is not var:
+        if var.name in order and frozen[var.name] is not var:
             raise ValueError(f"shared variables must have unique names: {var.name}")
-    shared_data = {}
-    for name, var in shared_vars.items():
-        shared_data[name] = np.array(var.get_value(), order="C", copy=True)
-        shared_data[name].flags.writeable = False
-    order = list(shared_vars)
+        if var.name not in order:
+            order.append(var.name)
+    data = {name: np.asarray(frozen[name].get_value()) for name in order}
     fields = dict(
         n_dim=n_dim,
         n_expanded=n_expanded,
         n_shared=len(order),
-        logp_args=_shared_arguments(logp_fn, order, shared_data),
-        expand_args=_shared_arguments(expand_fn, order, shared_data),
+        logp_args=_shared_arguments(logp_fn, order, data),
+        expand_args=_shared_arguments(expand_fn, order, data),
     )
     key = hashlib.sha256(
         repr((_SOURCE, fields, graph_keys, nutpie.__version__)).encode()
@@ -231,25 +351,33 @@ def compile_cached(model: Any) -> Any | None:
     module = _callbacks_module(key, _SOURCE.format(key=key, **fields))
     module.LOGP = logp_fn.vm.jit_fn
     module.EXPAND = expand_fn.vm.jit_fn
-    with warnings.catch_warnings():
-        # Should numba still refuse to cache (it warns), compile anyway, as quietly
-        # as nutpie's own compile does.
-        warnings.filterwarnings("ignore", category=numba.NumbaWarning)
-        logp_c = numba.cfunc(module.LOGP_SIGNATURE, cache=True)(module.logp_callback)
-        expand_c = numba.cfunc(module.EXPAND_SIGNATURE, cache=True)(module.expand_callback)
-    dims, coords = nutpie_pymc._prepare_dims_and_coords(frozen, shape_info)
-    return nutpie_pymc.CompiledPyMCModel(
-        _n_dim=n_dim,
-        dims=dims,
-        _coords=coords,
-        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
-        compiled_logp_func=logp_c,
-        compiled_expand_func=expand_c,
-        initial_point_func=flat_initial_point_fn,
-        shared_data=shared_data,
-        user_data=nutpie_pymc.make_user_data(shared_vars, shared_data),
-        n_expanded=n_expanded,
-        shape_info=shape_info,
-        logp_func=logp_fn,
-        expand_func=expand_fn,
-    )
+    callbacks = _load_callbacks(module)
+    names, slices, shapes = shape_info
+    shapes = [tuple(int(n) for n in shape) for shape in shapes]
+    parts = {
+        "n_dim": n_dim,
+        "n_expanded": n_expanded,
+        "shared": order,
+        "shape_info": shape_info,
+        "initial_point_func": initial_point_fn,
+        "logp_func": logp_fn,
+        "expand_func": expand_fn,
+    }
+    if structure_key is not None:
+        manifest = {
+            "callbacks": key,
+            "n_dim": int(n_dim),
+            "n_expanded": int(n_expanded),
+            "n_free": len(frozen.free_RVs),
+            "shared": order,
+            "names": list(names),
+            "starts": [int(sl.start) for sl in slices],
+            "stops": [int(sl.stop) for sl in slices],
+            "shapes": shapes,
+        }
+        path = _manifest_path(structure_key)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle)
+        os.replace(tmp, path)
+    return _assemble(frozen, parts, callbacks)
