@@ -215,7 +215,8 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
     for name in ("n_obs", "obs_width", "n_zero", "n_controlled", "n_licences", "max_trials"):
         if getattr(own, name) > getattr(structure, name):
             raise ValueError(f"inputs need {name}={getattr(own, name)}, more than the structure")
-    n_cells = structure.n_destinations * structure.n_months
+    n_months = structure.n_months
+    n_cells = structure.n_destinations * n_months
     n_obs, width = own.n_obs, own.obs_width
     # Each row sums flat (destination, month) cells; unused slots read the extra zero
     # cell ``n_cells``, padding rows read cell 0 (a finite total they give no weight).
@@ -252,14 +253,16 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
         # x[s] starts from the pre-control logit: its weight is rho ** (s + 1).
         data["controlled_power"] = np.maximum(np.arange(n_c) + 1 - pad, 0).astype(float)
     if structure.n_licences:
-        lic = inputs.licences
         weights = np.zeros((structure.n_licences, n_cells))
         applications = np.zeros(structure.n_licences, dtype=np.int64)
         approved = np.zeros(structure.n_licences, dtype=np.int64)
-        for j, (d, f, ell) in enumerate(zip(lic.destination, lic.first, lic.last, strict=True)):
-            weights[j, d * inputs.n_months + f : d * inputs.n_months + ell + 1] = 1 / (ell - f + 1)
-        applications[: own.n_licences] = lic.applications
-        approved[: own.n_licences] = lic.approved
+        if own.n_licences:
+            lic = inputs.licences
+            rows = zip(lic.destination, lic.first, lic.last, strict=True)
+            for j, (d, f, ell) in enumerate(rows):
+                weights[j, d * n_months + f : d * n_months + ell + 1] = 1 / (ell - f + 1)
+            applications[: own.n_licences] = lic.applications
+            approved[: own.n_licences] = lic.approved
         data.update(
             licence_weights=weights,
             licence_applications=applications,

@@ -100,3 +100,11 @@ def test_structure_hash_sees_shapes_not_data(slice_inputs):
     assert model_structure_hash(build_model(slice_inputs, priors, wider)) != (
         model_structure_hash(first)
     )
+
+
+def test_licence_rows_beyond_the_data_are_empty(slice_inputs):
+    structure = dataclasses.replace(model_structure(slice_inputs), n_licences=4, max_trials=64)
+    without = dataclasses.replace(slice_inputs, licences=None)
+    data = model_data(without, structure)
+    assert data["licence_weights"].shape == (4, structure.n_destinations * structure.n_months)
+    assert not data["licence_weights"].any() and not data["licence_applications"].any()
