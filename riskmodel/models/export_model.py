@@ -114,7 +114,9 @@ class ModelStructure:
     the observations, masks, licence counts, the months' calendar, the regime of each
     controlled month and the demand centring are data. Anything that changes a shape
     (one destination more, a new regime, more observations than ``n_obs``) is another
-    structure and compiles again.
+    structure and compiles again. The compiled model is filed under
+    :func:`riskmodel.sampling.backends.model_structure_hash` of the built model, which
+    adds the priors and the library versions to these shapes.
 
     Attributes
     ----------
