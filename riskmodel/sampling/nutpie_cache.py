@@ -331,13 +331,12 @@ def compile_cached(model: Any, structure_key: str | None = None) -> Any | None:
     if None in graph_keys:
         log.debug("nutpie callbacks not cached: PyTensor cannot cache this graph")
         return None
-    order: list[str] = []
+    seen: dict[str, Any] = {}
     for var in [*logp_fn.get_shared(), *expand_fn.get_shared()]:
-        if var.name in order and frozen[var.name] is not var:
+        if seen.setdefault(var.name, var) is not var:
             raise ValueError(f"shared variables must have unique names: {var.name}")
-        if var.name not in order:
-            order.append(var.name)
-    data = {name: np.asarray(frozen[name].get_value()) for name in order}
+    order = list(seen)
+    data = {name: np.asarray(var.get_value()) for name, var in seen.items()}
     fields = dict(
         n_dim=n_dim,
         n_expanded=n_expanded,
