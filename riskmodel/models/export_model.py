@@ -236,7 +236,7 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
     zero_weight[: own.n_zero] = 1.0
     data = {
         "location": inputs.log_location(),
-        "month_of_year": np.array([m.month - 1 for m in inputs.months], dtype=np.int64),
+        "calendar_month": np.array([m.month - 1 for m in inputs.months], dtype=np.int64),
         "obs_slots": slots.ravel(),
         "obs_positive": positive,
         "log_quantity": log_y,
@@ -362,7 +362,7 @@ def build_model(
             + level0[:, None]
             + common[None, :]
             + share
-            + season[data["month_of_year"]][None, :],
+            + season[data["calendar_month"]][None, :],
             dims=("destination", "month"),
         )
 

@@ -108,3 +108,10 @@ def test_licence_rows_beyond_the_data_are_empty(slice_inputs):
     data = model_data(without, structure)
     assert data["licence_weights"].shape == (4, structure.n_destinations * structure.n_months)
     assert not data["licence_weights"].any() and not data["licence_applications"].any()
+
+
+def test_data_names_are_not_dim_names(slice_inputs):
+    # nutpie addresses shared variables by name, and unfrozen dims are shared lengths
+    model = build_model(slice_inputs, load_model_priors(), model_structure(slice_inputs))
+    names = set(model_data(slice_inputs, model_structure(slice_inputs)))
+    assert names <= set(model.named_vars) and not names & set(model.coords)
