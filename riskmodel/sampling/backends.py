@@ -8,11 +8,11 @@ Compile cost is paid once per model structure and process. The model's data are
 nutpie model is kept in an in-process cache keyed by a hash of that graph
 (:func:`model_structure_hash`), and a fit of other data of the same structure (another
 origin, release or simulation) takes it and swaps the data in with nutpie's
-``with_data``: it compiles nothing. Across processes, the logp+gradient graph is in
-PyTensor's numba disk cache and nutpie's C callbacks in numba's
-(:mod:`riskmodel.sampling.nutpie_cache`), so a warm process only rebuilds the graph;
-PyMC's NUTS uses PyTensor's C backend and its ``compiledir``, whose modules do not
-depend on the data either.
+``with_data``: it compiles nothing. Across processes, nutpie's C callbacks (with the
+logp+gradient code linked in) are in numba's disk cache, filed under the same hash
+(:mod:`riskmodel.sampling.nutpie_cache`), so a warm process loads them without
+building PyTensor's functions; PyMC's NUTS uses PyTensor's C backend and its
+``compiledir``, whose modules do not depend on the data either.
 """
 
 from __future__ import annotations

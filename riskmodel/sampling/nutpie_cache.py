@@ -175,7 +175,9 @@ def _shared_arguments(function: Any, order: list[str], data: dict[str, np.ndarra
 def _manifest_path(structure_key: str) -> Path:
     from pytensor import config
 
-    return Path(config.base_compiledir) / "riskmodel_nutpie" / f"model_{structure_key}.json"
+    # The callbacks' template is part of the name: an edited template is another file.
+    name = hashlib.sha256((structure_key + _SOURCE).encode()).hexdigest()[:32]
+    return Path(config.base_compiledir) / "riskmodel_nutpie" / f"model_{name}.json"
 
 
 def _initial_point_function(frozen: Any) -> Any:
