@@ -22,6 +22,16 @@ directory (cold), then twice more with the same directory (warm). Per process:
 - the rest of nutpie's own compile (its C-callback wrappers) is the difference;
 - one logp+gradient evaluation called from Python, numba and PyTensor's C backend
   (median over 2,000 calls; the C figure is what PyMC's NUTS calls at each leapfrog step).
+
+Then refits on other data of the same structure (``--skip-refit`` leaves them out): a
+fresh process with an empty compile directory fits the first as-of origin and then the
+second (same :class:`~riskmodel.models.export_model.ModelStructure`, other data) with
+``fit_model`` at its default sampler settings; another fresh process then fits the
+second origin alone, its compiled model coming from the disk caches. Per fit: the
+compile seconds ``fit_model`` reports, everything that is not sampling (building the
+model, hashing its structure, compiling or swapping the data in), sampling, and the
+shares of the fit's wall time. With ``--smoke``: two prior simulations on one tiny
+layout stand in for the origins, at tiny sampler settings.
 """
 
 from __future__ import annotations
@@ -53,6 +63,122 @@ def _model(smoke: bool):
     from riskmodel.pipeline import load_inputs
 
     return build_model(load_inputs(), priors)
+
+
+def _refit_inputs(smoke: bool, origins: list[str]) -> list:
+    """Inputs of one structure: as-of origins of the bundled data, or prior simulations."""
+    if smoke:
+        from riskmodel.models.export_model import load_model_priors
+        from riskmodel.models.simulate import simulate_from_prior, synthetic_inputs
+
+        layout = synthetic_inputs(2, 24, control_at=18, regime_every=3, rng=0)
+        priors = load_model_priors()
+        return [simulate_from_prior(layout, priors, seed=int(s))[0] for s in origins]
+    from riskmodel.pipeline import load_inputs
+
+    return [load_inputs(as_of=o) for o in origins]
+
+
+def _timed(spent: dict, name: str, fn):
+    """Wrap ``fn`` so that its wall time adds to ``spent[name]``."""
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+
+    return wrapper
+
+
+def _refit_worker(smoke: bool, origins: list[str]) -> dict:
+    start = time.perf_counter()
+    import pymc  # noqa: F401  (what any process pays once: timed apart)
+
+    import_s = time.perf_counter() - start
+
+    import riskmodel.models.fit as fit_module
+    import riskmodel.sampling.backends as backends
+    from riskmodel.models.export_model import model_structure
+    from riskmodel.models.fit import fit_model
+    from riskmodel.sampling import SamplerConfig
+
+    spent: dict[str, float] = {}
+    fit_module.build_model = _timed(spent, "build_s", fit_module.build_model)
+    fit_module.convergence_report = _timed(spent, "diagnostics_s", fit_module.convergence_report)
+    backends.model_structure_hash = _timed(spent, "hash_s", backends.model_structure_hash)
+    warnings.simplefilter("ignore")
+    all_inputs = _refit_inputs(smoke, origins)
+    structures = {model_structure(i) for i in all_inputs}
+    if len(structures) != 1:
+        raise SystemExit(f"origins {origins} do not share one structure: {structures}")
+    sampler = SamplerConfig(draws=100, tune=150, chains=2) if smoke else SamplerConfig()
+    fits = []
+    means = []
+    for origin, inputs in zip(origins, all_inputs, strict=True):
+        spent.clear()
+        start = time.perf_counter()
+        fitted = fit_model(inputs, sampler=sampler)
+        wall = time.perf_counter() - start
+        t = fitted.timings
+        fits.append(
+            {
+                "origin": origin,
+                "compile_s": t["compile_seconds"],
+                "sampling_s": t["seconds"],
+                "wall_s": wall,
+                **spent,
+            }
+        )
+        means.append(float(fitted.idata.posterior["approval"].mean()))
+    return {
+        "structure": repr(structures.pop()),
+        "import_s": import_s,
+        "fits": fits,
+        "mean_approval": means,
+    }
+
+
+def _refit_table(smoke: bool, origins: list[str], compiledir: Path) -> str:
+    runs = [
+        ("fresh process, empty compile dir", _spawn_refit(smoke, origins, compiledir)),
+        ("fresh process, warm disk cache", _spawn_refit(smoke, origins[1:], compiledir)),
+    ]
+    what = "prior simulations (seeds) of the tiny 2x24 layout" if smoke else "as-of origins"
+    table = (
+        f"Refit on other data of the same structure, `python benchmarks/bench_compile.py"
+        f"{' --smoke' if smoke else ''}`, {dt.date.today()}; {what} "
+        f"{', '.join(origins)}; `fit_model` at "
+        f"{'2 chains x (150 tune + 100 draws)' if smoke else 'its defaults'}; structure "
+        f"`{runs[0][1]['structure']}`. Fit wall: `fit_model` from start to end, PyMC "
+        "already imported (the import took "
+        + " / ".join(f"{out['import_s']:.1f}" for _, out in runs)
+        + " s in the two processes); compile: what it reports (compile, load from "
+        "disk, or 0 for a data swap); non-sampling: fit wall minus sampling (build, "
+        "hash, compile or swap, diagnostics).\n\n"
+        "| process | fit | origin | build s | structure hash s | compile s | diagnostics s | "
+        "sampling s | fit wall s | compile share | non-sampling share | mean approval |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    for label, out in runs:
+        for k, (f, mean) in enumerate(zip(out["fits"], out["mean_approval"], strict=True)):
+            other = f["wall_s"] - f["sampling_s"]
+            table += (
+                f"| {label} | {k + 1} | {f['origin']} | {f['build_s']:.2f} | "
+                f"{f['hash_s']:.2f} | {f['compile_s']:.2f} | {f['diagnostics_s']:.2f} | "
+                f"{f['sampling_s']:.1f} | {f['wall_s']:.1f} | "
+                f"{f['compile_s'] / f['wall_s']:.1%} | {other / f['wall_s']:.1%} | "
+                f"{mean:.4f} |\n"
+            )
+    return table
+
+
+def _spawn_refit(smoke: bool, origins: list[str], compiledir: Path) -> dict:
+    env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={compiledir}")
+    cmd = [sys.executable, __file__, "--worker", "refit", "--origins", *origins]
+    _, stdout = run_checked(cmd + (["--smoke"] if smoke else []), env)
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def _per_call_us(fn, x, calls: int) -> float:
@@ -131,14 +257,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--warm-runs", type=int, default=2)
     parser.add_argument(
-        "--worker", choices=["riskmodel", "nutpie", "pytensor"], help=argparse.SUPPRESS
+        "--worker", choices=["riskmodel", "nutpie", "pytensor", "refit"], help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--origins",
+        nargs="+",
+        default=["2025-09", "2025-10"],
+        help="as-of origins of one structure for the refit case (default: 2025-09 2025-10; "
+        "with --smoke: seeds of prior simulations, 0 1)",
+    )
+    parser.add_argument("--skip-refit", action="store_true", help="leave out the refit case")
+    parser.add_argument("--skip-compile", action="store_true", help="only the refit case")
     parser.add_argument("--out", help="append the Markdown table to this file")
     args = parser.parse_args(argv)
+    if args.worker == "refit":
+        print(json.dumps(_refit_worker(args.smoke, args.origins)))
+        return 0
     if args.worker:
         print(json.dumps(_worker(args.worker, args.smoke)))
         return 0
+    if args.smoke and args.origins == parser.get_default("origins"):
+        args.origins = ["0", "1"]  # seeds of two prior simulations
+    if not args.skip_refit and len(args.origins) < 2:
+        parser.error("--origins needs two origins of one structure")
+    if not args.skip_compile:
+        _compile_tables(args)
+    if not args.skip_refit:
+        with tempfile.TemporaryDirectory(prefix="rm-refit-") as tmp:
+            emit_table(_refit_table(args.smoke, args.origins[:2], Path(tmp)), args.out)
+    return 0
 
+
+def _compile_tables(args: argparse.Namespace) -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="rm-compile-") as tmp:
         for k in range(1 + args.warm_runs):
@@ -170,7 +320,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['numba_us']:.1f} | {r['c_us']:.1f} |\n"
         )
     emit_table(table, args.out)
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ served from numba's disk cache.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -92,21 +94,193 @@ def knot_weights(n_months: int, spacing: int) -> np.ndarray:
     return weights
 
 
-def _observation_cells(inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices of the cells observations cover, and each observation's cell slots.
+#: Padding blocks of :func:`model_structure` (``padded=True``): counts are rounded up
+#: to these multiples so that neighbouring origins and releases share one structure.
+OBS_BLOCK = 32
+CONTROLLED_BLOCK = 6
+SMALL_BLOCK = 4
+TRIALS_BLOCK = 64
+#: Months one observation may cover, padded up to the next of these widths.
+OBS_WIDTHS = (1, 2, 3, 6, 12)
 
-    Returns ``cells`` (unique flat ``destination * n_months + month`` indices) and
-    ``slots`` (n_obs x K indices into ``cells``; padding points at an extra zero slot).
+
+@dataclass(frozen=True)
+class ModelStructure:
+    """The shapes one compiled model serves; the data are swapped in at fit time.
+
+    Two :class:`ModelInputs` share one compiled model when their structures are equal
+    and the priors are the same. The structure is the window length, the number of
+    destinations and of regimes (these size parameters), and the capacities below;
+    the observations, masks, licence counts, the months' calendar, the regime of each
+    controlled month and the demand centring are data. Anything that changes a shape
+    (one destination more, a new regime, more observations than ``n_obs``) is another
+    structure and compiles again. The compiled model is filed under
+    :func:`riskmodel.sampling.backends.model_structure_hash` of the built model, which
+    adds the priors and the library versions to these shapes.
+
+    Attributes
+    ----------
+    n_months, n_destinations, n_regimes : int
+        Window length, destinations (World included), regimes under licensing.
+    n_obs : int
+        Observation rows; rows past the data's count carry zero weight.
+    obs_width : int
+        Months one row may cover.
+    n_zero : int
+        Reported zeros (censored rows); 0 means the model has no censoring term.
+    n_controlled : int
+        Trailing months that carry approval innovations (licensing months, padded at
+        the front with months of approval 1 whose innovations only meet their prior);
+        0 when no licensing falls in the window.
+    n_licences : int
+        Licence-count rows (0: no licence term); padding rows have zero applications.
+    max_trials : int
+        Upper bound of the applications in one row.
     """
+
+    n_months: int
+    n_destinations: int
+    n_regimes: int
+    n_obs: int
+    obs_width: int
+    n_zero: int
+    n_controlled: int
+    n_licences: int
+    max_trials: int
+
+
+def _round_up(value: int, block: int) -> int:
+    return -(-value // block) * block if value else 0
+
+
+def model_structure(inputs: ModelInputs, *, padded: bool = True) -> ModelStructure:
+    """Return the structure of ``inputs``: exact shapes, or padded to shared blocks.
+
+    Parameters
+    ----------
+    inputs : ModelInputs
+        The data.
+    padded : bool
+        Round the counts up (observations to :data:`OBS_BLOCK`, licensing months to
+        :data:`CONTROLLED_BLOCK`, zeros and licence rows to :data:`SMALL_BLOCK`,
+        applications to :data:`TRIALS_BLOCK`, row widths to :data:`OBS_WIDTHS`), so
+        that origins a month apart, revised releases and simulations usually share
+        one compiled model. ``False`` gives the exact shapes.
+
+    Returns
+    -------
+    ModelStructure
+    """
+    t0 = inputs.regimes.control_start
+    lic = inputs.licences if t0 is not None else None
+    exact = ModelStructure(
+        n_months=inputs.n_months,
+        n_destinations=len(inputs.destinations),
+        n_regimes=inputs.regimes.n_regimes if t0 is not None else 0,
+        n_obs=len(inputs.obs_quantity),
+        obs_width=inputs.obs_months.shape[1],
+        n_zero=int(inputs.obs_is_zero.sum()),
+        n_controlled=inputs.n_months - t0 if t0 is not None else 0,
+        n_licences=0 if lic is None else len(lic.applications),
+        max_trials=0 if lic is None else max(int(np.max(lic.applications)), 1),
+    )
+    if not padded:
+        return exact
+    width = exact.obs_width
+    return dataclasses.replace(
+        exact,
+        n_obs=_round_up(exact.n_obs, OBS_BLOCK),
+        obs_width=next((w for w in OBS_WIDTHS if w >= width), _round_up(width, 12)),
+        n_zero=_round_up(exact.n_zero, SMALL_BLOCK),
+        n_controlled=min(_round_up(exact.n_controlled, CONTROLLED_BLOCK), exact.n_months),
+        n_licences=_round_up(exact.n_licences, SMALL_BLOCK),
+        max_trials=_round_up(exact.max_trials, TRIALS_BLOCK),
+    )
+
+
+def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.ndarray]:
+    """Return the data arrays of the model (its ``pm.Data``), shaped by ``structure``.
+
+    Rows, months and licence rows beyond the data's own are padding: zero weight,
+    zero applications, approval 1, and indices that point at a real cell so that
+    nothing infinite reaches a gradient.
+
+    Raises
+    ------
+    ValueError
+        If ``inputs`` do not fit ``structure`` (a capacity too small, another window).
+    """
+    own = model_structure(inputs, padded=False)
+    for name in ("n_months", "n_destinations", "n_regimes"):
+        if getattr(own, name) != getattr(structure, name):
+            raise ValueError(f"inputs have {name}={getattr(own, name)}, the structure another")
+    for name in ("n_obs", "obs_width", "n_zero", "n_controlled", "n_licences", "max_trials"):
+        if getattr(own, name) > getattr(structure, name):
+            raise ValueError(f"inputs need {name}={getattr(own, name)}, more than the structure")
+    n_months = structure.n_months
+    n_cells = structure.n_destinations * n_months
+    n_obs, width = own.n_obs, own.obs_width
+    # Each row sums flat (destination, month) cells; unused slots read the extra zero
+    # cell ``n_cells``, padding rows read cell 0 (a finite total they give no weight).
+    slots = np.full((structure.n_obs, structure.obs_width), n_cells, dtype=np.int64)
     flat = inputs.obs_destination[:, None] * inputs.n_months + inputs.obs_months
-    cells, inverse = np.unique(flat[inputs.obs_mask], return_inverse=True)
-    slots = np.full(flat.shape, len(cells), dtype=np.int64)
-    slots[inputs.obs_mask] = inverse
-    return cells.astype(np.int64), slots
+    slots[:n_obs, :width] = np.where(inputs.obs_mask, flat, n_cells)
+    slots[n_obs:, 0] = 0
+    positive = np.zeros(structure.n_obs)
+    positive[:n_obs] = ~inputs.obs_is_zero
+    log_y = np.zeros(structure.n_obs)
+    log_y[:n_obs][~inputs.obs_is_zero] = np.log(inputs.obs_quantity[~inputs.obs_is_zero])
+    zero_rows = np.zeros(structure.n_zero, dtype=np.int64)
+    zero_weight = np.zeros(structure.n_zero)
+    zero_rows[: own.n_zero] = np.flatnonzero(inputs.obs_is_zero)
+    zero_weight[: own.n_zero] = 1.0
+    data = {
+        "location": inputs.log_location(),
+        "calendar_month": np.array([m.month - 1 for m in inputs.months], dtype=np.int64),
+        "obs_slots": slots.ravel(),
+        "obs_positive": positive,
+        "log_quantity": log_y,
+        "zero_rows": zero_rows,
+        "zero_weight": zero_weight,
+    }
+    n_c = structure.n_controlled
+    if n_c:
+        pad = n_c - own.n_controlled
+        controlled = np.zeros(n_c)
+        controlled[pad:] = 1.0
+        regime = np.zeros(n_c, dtype=np.int64)
+        regime[pad:] = inputs.regimes.index[inputs.n_months - own.n_controlled :]
+        data["controlled"] = controlled
+        data["controlled_regime"] = regime
+        # x[s] starts from the pre-control logit: its weight is rho ** (s + 1).
+        data["controlled_power"] = np.maximum(np.arange(n_c) + 1 - pad, 0).astype(float)
+    if structure.n_licences:
+        weights = np.zeros((structure.n_licences, n_cells))
+        applications = np.zeros(structure.n_licences, dtype=np.int64)
+        approved = np.zeros(structure.n_licences, dtype=np.int64)
+        if own.n_licences:
+            lic = inputs.licences
+            rows = zip(lic.destination, lic.first, lic.last, strict=True)
+            for j, (d, f, ell) in enumerate(rows):
+                weights[j, d * n_months + f : d * n_months + ell + 1] = 1 / (ell - f + 1)
+            applications[: own.n_licences] = lic.applications
+            approved[: own.n_licences] = lic.approved
+        data.update(
+            licence_weights=weights,
+            licence_applications=applications,
+            licence_approved=approved,
+        )
+    return data
 
 
-def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
+def build_model(
+    inputs: ModelInputs, priors: PriorSet, structure: ModelStructure | None = None
+) -> Any:
     """Build the PyMC model for one product.
+
+    The data enter as ``pm.Data`` (:func:`model_data`) with shapes fixed by
+    ``structure``, so one compiled model serves every input of that structure
+    (:mod:`riskmodel.sampling` swaps the data in).
 
     Parameters
     ----------
@@ -114,6 +288,11 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         Observations, regimes and licence counts (see :func:`prepare_inputs`).
     priors : PriorSet
         As returned by :func:`load_model_priors`.
+    structure : ModelStructure, optional
+        Default: the exact shapes of ``inputs`` (``model_structure(inputs,
+        padded=False)``); a padded one adds approval innovations of months before
+        licensing (prior only) and zero-weight rows, leaving the posterior of
+        everything else unchanged.
 
     Returns
     -------
@@ -131,13 +310,12 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         student_t_logcdf,
     )
 
-    n_dest, n_months = len(inputs.destinations), inputs.n_months
-    schedule = inputs.regimes
-    t0 = schedule.control_start
+    structure = structure or model_structure(inputs, padded=False)
+    arrays = model_data(inputs, structure)
+    n_dest, n_months = structure.n_destinations, structure.n_months
+    n_ctrl = structure.n_controlled
     spacing = int(priors.setting("share_knot_months"))
     weights = knot_weights(n_months, spacing)
-    month_of_year = np.array([m.month - 1 for m in inputs.months])
-    loc = inputs.log_location()
 
     coords: dict[str, Any] = {
         "destination": list(inputs.destinations),
@@ -146,11 +324,12 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         "knot": list(range(weights.shape[1])),
         "other_destination": list(inputs.destinations[1:]),
     }
-    if t0 is not None:
-        coords["regime"] = list(schedule.names)
-        coords["controlled_month"] = inputs.month_labels[t0:]
+    if n_ctrl:
+        coords["regime"] = list(inputs.regimes.names)
+        coords["controlled_month"] = inputs.month_labels[n_months - n_ctrl :]
 
     with pm.Model(coords=coords) as model:
+        data = {name: pm.Data(name, value, shape=value.shape) for name, value in arrays.items()}
         # Counterfactual demand: what would have shipped without licensing.
         drift = priors.variable("demand_drift")
         sigma_level = priors.variable("demand_level_sigma")
@@ -179,23 +358,23 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
         )
         log_demand = pm.Deterministic(
             "log_demand",
-            loc[:, None]
+            data["location"][:, None]
             + level0[:, None]
             + common[None, :]
             + share
-            + season[month_of_year][None, :],
+            + season[data["calendar_month"]][None, :],
             dims=("destination", "month"),
         )
 
-        # Approval (release) rate: 1 before licensing, a logit AR(1) around regime means after.
+        # Approval (release) rate: 1 before licensing, a logit AR(1) around regime means
+        # after, over the last ``n_ctrl`` months; ``controlled`` marks licensing months.
         pre_logit = float(
             np.log(
                 priors.setting("pre_control_approval")
                 / (1 - priors.setting("pre_control_approval"))
             )
         )
-        if t0 is not None:
-            n_ctrl = n_months - t0
+        if n_ctrl:
             mu_m = priors.variable("regime_mean_mu")
             sigma_m = priors.variable("regime_mean_sigma")
             m_raw = pm.Normal("regime_mean_raw", 0.0, 1.0, dims="regime")
@@ -212,64 +391,65 @@ def build_model(inputs: ModelInputs, priors: PriorSet) -> Any:
             eps_a = pm.Normal(
                 "approval_innovation", 0.0, 1.0, dims=("destination", "controlled_month")
             )
-            target = regime_mean[schedule.index[t0:]][None, :] + delta[:, None]
+            controlled = data["controlled"][None, :]
+            target = regime_mean[data["controlled_regime"]][None, :] + delta[:, None]
             steps = np.arange(n_ctrl)
             lag = steps[:, None] - steps[None, :]
             decay = pt.switch(lag >= 0, rho ** np.maximum(lag, 0), 0.0)
-            drive = (1 - rho) * target + sigma_a * eps_a
-            x_ctrl = pt.dot(drive, decay.T) + (rho ** (steps + 1))[None, :] * pre_logit
-            logit_a = pt.concatenate([pt.full((n_dest, t0), pre_logit), x_ctrl], axis=1)
-            log_a = pt.concatenate([pt.zeros((n_dest, t0)), -pt.log1p(pt.exp(-x_ctrl))], axis=1)
+            drive = ((1 - rho) * target + sigma_a * eps_a) * controlled
+            x_ctrl = pt.dot(drive, decay.T) + (rho ** data["controlled_power"])[None, :] * pre_logit
+            is_ctrl = pt.gt(controlled, 0.0)
+            x_ctrl = pt.switch(is_ctrl, x_ctrl, pre_logit)
+            log_a_ctrl = pt.switch(is_ctrl, -pt.log1p(pt.exp(-x_ctrl)), 0.0)
+            n_pre = n_months - n_ctrl
+            logit_a = pt.concatenate([pt.full((n_dest, n_pre), pre_logit), x_ctrl], axis=1)
+            log_a = pt.concatenate([pt.zeros((n_dest, n_pre)), log_a_ctrl], axis=1)
         else:
             logit_a = pt.full((n_dest, n_months), pre_logit)
             log_a = pt.zeros((n_dest, n_months))
         pm.Deterministic("approval_logit", logit_a, dims=("destination", "month"))
         approval = pm.Deterministic("approval", pt.exp(log_a), dims=("destination", "month"))
 
-        # Observations: each row observes the total over its months.
-        # Only the (destination, month) cells some observation covers are evaluated, and
-        # every gather is 1-d: a multi-index gather and its scatter-add gradient cost a
-        # fifth of a logp evaluation, 1-d ones a few percent.
-        cells, slots = _observation_cells(inputs)
-        flow = pt.concatenate([pt.exp((log_demand + log_a).ravel()[cells]), pt.zeros(1)])
-        log_total = pt.log(flow[slots.ravel()].reshape(slots.shape).sum(axis=1))
+        # Observations: each row observes the total over its months, a sum over flat
+        # (destination, month) cells. Every gather is 1-d: a multi-index gather and its
+        # scatter-add gradient cost a fifth of a logp evaluation, 1-d ones a few percent.
+        flow = pt.concatenate([pt.exp((log_demand + log_a).ravel()), pt.zeros(1)])
+        shape = (structure.n_obs, structure.obs_width)
+        log_total = pt.log(flow[data["obs_slots"]].reshape(shape).sum(axis=1))
         sigma_obs = priors.variable("obs_sigma")
         nu = float(priors.setting("student_t_nu"))
-        positive = ~inputs.obs_is_zero
+        # Rows that are not positive observations (zeros, padding) get a fixed location
+        # and scale: a constant term, no gradient.
+        positive = pt.gt(data["obs_positive"], 0.0)
         pm.StudentT(
             "log_exports",
             nu=nu,
-            mu=log_total[np.flatnonzero(positive)],
-            sigma=sigma_obs,
-            observed=np.log(inputs.obs_quantity[positive]),
+            mu=pt.switch(positive, log_total, 0.0),
+            sigma=pt.switch(positive, sigma_obs, 1.0),
+            observed=data["log_quantity"],
         )
-        if (~positive).any():
+        if structure.n_zero:
             censor_at = np.log(float(priors.setting("zero_threshold_t")))
-            mu_zero = log_total[np.flatnonzero(~positive)]
+            mu_zero = log_total[data["zero_rows"]]
             log_below = student_t_logcdf(censor_at, nu, mu_zero, sigma_obs)
-            pm.Potential("reported_zeros", log_below.sum())
+            pm.Potential("reported_zeros", (data["zero_weight"] * log_below).sum())
 
-        lic = inputs.licences
-        if lic is not None and t0 is not None:
+        if structure.n_licences:
             kappa = float(priors.setting("licence_concentration"))
-            mean_a = pt.stack(
-                [
-                    approval[d, f : ell + 1].mean()
-                    for d, f, ell in zip(lic.destination, lic.first, lic.last, strict=True)
-                ]
-            )
+            mean_a = pt.dot(data["licence_weights"], approval.ravel())
             mean_a = pt.clip(mean_a, 1e-6, 1 - 1e-6)
-            applications = np.asarray(lic.applications, dtype="int64")
+            max_trials = structure.max_trials
             pm.CustomDist(
                 "licences_approved",
                 mean_a * kappa,
                 (1 - mean_a) * kappa,
-                logp=lambda k, a, b: beta_binomial_logp(k, applications, a, b),
-                random=lambda a, b, rng=None, size=None: beta_binomial_random(
-                    applications, a, b, rng=rng, size=size
+                data["licence_applications"],
+                logp=lambda k, a, b, n: beta_binomial_logp(k, n, a, b, max_trials=max_trials),
+                random=lambda a, b, n, rng=None, size=None: beta_binomial_random(
+                    n, a, b, rng=rng, size=size
                 ),
                 dtype="int64",
-                observed=lic.approved,
+                observed=data["licence_approved"],
             )
     return model
 

@@ -24,9 +24,11 @@ from riskmodel.models.diagnostics import (
 )
 from riskmodel.models.export_model import (
     MODEL_TYPE,
+    ModelStructure,
     build_model,
     free_variable_names,
     load_model_priors,
+    model_structure,
 )
 from riskmodel.models.inputs import ModelInputs
 from riskmodel.sampling import SamplerConfig, default_backend, sample
@@ -162,8 +164,12 @@ def fit_model(
     inputs: ModelInputs,
     priors: PriorSet | None = None,
     sampler: SamplerConfig | None = None,
+    structure: ModelStructure | None = None,
 ) -> FittedModel:
     """Fit the joint approval/volume model with NUTS.
+
+    The model is compiled once per structure and process (and served from disk in
+    the next process); fits of other data of the same structure only swap the data.
 
     Parameters
     ----------
@@ -174,6 +180,10 @@ def fit_model(
     sampler : SamplerConfig, optional
         Backend and settings; default nutpie (PyMC's NUTS when nutpie is missing),
         4 chains x (1000 tune + 2000 draws), seed 0.
+    structure : ModelStructure, optional
+        Shapes of the compiled model; default ``model_structure(inputs)``, padded so
+        that neighbouring origins, releases and simulations share it. The padding's
+        approval innovations (months before licensing) are dropped from the posterior.
 
     Returns
     -------
@@ -183,11 +193,16 @@ def fit_model(
     """
     priors = priors or load_model_priors()
     sampler = sampler or SamplerConfig(backend=default_backend())
-    model = build_model(inputs, priors)
-    free = free_variable_names(model)
+    structure = structure or model_structure(inputs)
     wall = time.perf_counter()
+    model = build_model(inputs, priors, structure)
+    free = free_variable_names(model)
     result = sample(model, sampler)
     idata = result.idata
+    pad = structure.n_controlled - model_structure(inputs, padded=False).n_controlled
+    if pad:
+        # Innovations of months before licensing: they only met their prior.
+        idata.posterior = idata.posterior.isel(controlled_month=slice(pad, None))
     attrs = {
         "riskmodel_version": __version__,
         "model_type": MODEL_TYPE,

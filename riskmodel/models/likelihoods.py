@@ -24,7 +24,9 @@ import pytensor.tensor as pt
 _TAIL_TERMS = 60
 
 
-def beta_binomial_logp(value: Any, n: np.ndarray, alpha: Any, beta: Any) -> Any:
+def beta_binomial_logp(
+    value: Any, n: Any, alpha: Any, beta: Any, max_trials: int | None = None
+) -> Any:
     """Log-pmf of a beta-binomial for integer counts, without digamma in its gradient.
 
     Uses ``B(k + a, n - k + b) / B(a, b) = prod_{i<k}(a + i) prod_{j<n-k}(b + j) /
@@ -34,20 +36,24 @@ def beta_binomial_logp(value: Any, n: np.ndarray, alpha: Any, beta: Any) -> Any:
     ----------
     value : tensor of int
         Observed successes ``k`` (``0 <= k <= n``).
-    n : numpy.ndarray of int
-        Trials, known when the model is built (they size the products).
+    n : numpy.ndarray or tensor of int
+        Trials. A tensor (data swapped into a compiled model) needs ``max_trials``.
     alpha, beta : tensor
         Positive shape parameters, broadcastable against ``value``.
+    max_trials : int, optional
+        An upper bound of ``n`` (it sizes the products); default ``max(n)``.
 
     Returns
     -------
     tensor
         Log-probability per element of ``value``; ``-inf`` outside ``0..n``.
     """
-    n = np.asarray(n, dtype="int64")
-    steps = np.arange(max(int(n.max()), 1), dtype="float64")[None, :]
+    if max_trials is None:
+        n = np.asarray(n, dtype="int64")
+        max_trials = int(n.max())
+    steps = np.arange(max(max_trials, 1), dtype="float64")[None, :]
     k = pt.as_tensor_variable(value)[..., None]
-    n_col = pt.as_tensor_variable(n.astype("float64"))[..., None]
+    n_col = pt.as_tensor_variable(n).astype("float64")[..., None]
     a = pt.as_tensor_variable(alpha)[..., None]
     b = pt.as_tensor_variable(beta)[..., None]
     log_rising = (

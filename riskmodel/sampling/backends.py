@@ -3,17 +3,21 @@
 All three sample the same PyMC model and return an ArviZ ``InferenceData`` with the
 same groups, plus the compile and sampling wall times measured apart.
 
-Compile cost is paid once per model structure and process: a compiled nutpie model
-is kept in an in-process cache keyed by a hash of the model's graph, so a second fit
-of the same structure (a test suite, a backtest over origins with equal window
-lengths, a benchmark) skips it. Across processes, the logp+gradient graph is in
-PyTensor's numba disk cache and nutpie's C callbacks in numba's
-(:mod:`riskmodel.sampling.nutpie_cache`), so a warm process compiles nothing; PyMC's
-NUTS uses PyTensor's C backend and its ``compiledir``.
+Compile cost is paid once per model structure and process. The model's data are
+``pm.Data`` (shared variables), so its graph holds shapes but no data; a compiled
+nutpie model is kept in an in-process cache keyed by a hash of that graph
+(:func:`model_structure_hash`), and a fit of other data of the same structure (another
+origin, release or simulation) takes it and swaps the data in with nutpie's
+``with_data``: it compiles nothing. Across processes, nutpie's C callbacks (with the
+logp+gradient code linked in) are in numba's disk cache, filed under the same hash
+(:mod:`riskmodel.sampling.nutpie_cache`), so a warm process loads them without
+building PyTensor's functions; PyMC's NUTS uses PyTensor's C backend and its
+``compiledir``, whose modules do not depend on the data either.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import logging
@@ -23,6 +27,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from riskmodel.exceptions import BackendUnavailableError
 from riskmodel.sampling.pytensor_setup import configure_pytensor
@@ -110,8 +116,20 @@ def _check_backend(name: str) -> None:
 
 
 def model_structure_hash(model: Any) -> str:
-    """Return a hash of the log-probability graph (structure, constants and shared values)."""
+    """Return a hash of the model's structure: its graphs, constants and data shapes.
+
+    The dims are frozen first (their lengths become part of the graph). The hash
+    covers the logp graph and the graphs of the stored variables in terms of the
+    value variables: every Op, its inputs' positions (the wiring), every constant,
+    and the name, dtype and shape of every ``pm.Data``, not its values; so two models
+    that differ only in their data get the same hash. It names compiled models in
+    this process and on disk (with the versions of the libraries that compile them).
+    """
     import numpy as np
+    import nutpie
+    import pymc
+    import pytensor
+    from pymc.model.transform.optimization import freeze_dims_and_data
     from pytensor.compile.sharedvalue import SharedVariable
 
     try:
@@ -119,37 +137,57 @@ def model_structure_hash(model: Any) -> str:
     except ImportError:  # pytensor < 2.31
         from pytensor.graph.basic import io_toposort
 
-    logp = model.logp()
-    h = hashlib.sha256()
-    for node in io_toposort(list(model.value_vars), [logp]):
-        h.update(str(node.op).encode())
+    frozen = freeze_dims_and_data(model, data=[])
+    outputs = [frozen.logp(), *frozen.unobserved_value_vars]
+    h = hashlib.sha256(repr((pymc.__version__, pytensor.__version__, nutpie.__version__)).encode())
+    position: dict[Any, str] = {v: f"value {v.name}{v.type}" for v in frozen.value_vars}
+    for k, node in enumerate(io_toposort(list(frozen.value_vars), outputs)):
+        h.update(f"{k} {node.op}".encode())
         for inp in node.inputs:
-            # shared values too (pm.Data, dim lengths): two models that differ only
-            # there must not share a compiled model with those values frozen in
-            shared = isinstance(inp, SharedVariable)
-            data = inp.get_value(borrow=True) if shared else getattr(inp, "data", None)
-            if data is not None:
-                h.update(np.asarray(data).tobytes())
-                h.update(str(np.asarray(data).shape).encode())
-    for v in model.value_vars:
-        h.update(f"{v.name}{v.type}".encode())
+            if inp in position:
+                h.update(position[inp].encode())
+            elif isinstance(inp, SharedVariable):
+                h.update(f"data {inp.name}{inp.type}".encode())
+            elif getattr(inp, "data", None) is not None:
+                h.update(f"constant {inp.type}".encode() + np.asarray(inp.data).tobytes())
+            else:
+                h.update(f"input {inp.type}".encode())
+        for j, out in enumerate(node.outputs):
+            position[out] = f"{k}.{j}"
+    h.update(" ".join(position[o] for o in outputs).encode())
     return h.hexdigest()[:20]
 
 
-def _compile_nutpie(model: Any, *, keep_data: bool = False) -> tuple[Any, float]:
+def _with_model_data(compiled: Any, model: Any) -> Any:
+    """Return the compiled model with ``model``'s data and coordinates swapped in."""
+    from nutpie.compile_pymc import _prepare_dims_and_coords
+
+    values = {}
+    for name, old in compiled.shared_data.items():
+        new = np.asarray(model[name].get_value())
+        if new.shape != old.shape or new.dtype != old.dtype:
+            raise ValueError(
+                f"data '{name}' has shape {new.shape} {new.dtype}, the compiled model "
+                f"{old.shape} {old.dtype}"
+            )
+        values[name] = new
+    dims, coords = _prepare_dims_and_coords(model, compiled.shape_info)
+    return dataclasses.replace(compiled.with_data(**values), dims=dims, _coords=coords)
+
+
+def _compile_nutpie(model: Any) -> tuple[Any, float]:
     import nutpie
 
-    from riskmodel.sampling.nutpie_cache import compile_cached
+    from riskmodel.sampling.nutpie_cache import compile_cached, load_cached
 
-    key = model_structure_hash(model) + (":data" if keep_data else "")
+    key = model_structure_hash(model)
     if key in _COMPILED:
         _COMPILED.move_to_end(key)
-        return _COMPILED[key], 0.0
+        return _with_model_data(_COMPILED[key], model), 0.0
     log.info("compiling the model for nutpie (a minute or more on a cold cache)")
     start = time.perf_counter()
     try:
-        # the disk-cached compile freezes the data in, so new data needs nutpie's own
-        compiled = None if keep_data else compile_cached(model)
+        compiled = load_cached(model, key) or compile_cached(model, key)
     except Exception as exc:
         # A nutpie release whose private helpers changed, or an unwritable compile
         # directory: only the disk cache is lost, nutpie's own compile still works
@@ -157,7 +195,9 @@ def _compile_nutpie(model: Any, *, keep_data: bool = False) -> tuple[Any, float]
         log.info("disk-cached nutpie callbacks unavailable (%s); using nutpie's compile", exc)
         compiled = None
     if compiled is None:
-        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        from pymc.model.transform.optimization import freeze_dims_and_data
+
+        compiled = nutpie.compile_pymc_model(freeze_dims_and_data(model, data=[]), backend="numba")
     seconds = time.perf_counter() - start
     _COMPILED[key] = compiled
     while len(_COMPILED) > _COMPILED_MAX:
@@ -168,7 +208,7 @@ def _compile_nutpie(model: Any, *, keep_data: bool = False) -> tuple[Any, float]
 def _sample_nutpie(model: Any, cfg: SamplerConfig, data: Mapping[str, Any]) -> SampleResult:
     import nutpie
 
-    compiled, compile_s = _compile_nutpie(model, keep_data=bool(data))
+    compiled, compile_s = _compile_nutpie(model)
     if data:
         compiled = compiled.with_data(**data)
     # Marked for riskmodel.report.progress: the sampler draws its own bars from here.

@@ -6,6 +6,7 @@ few seconds of sampling. Convergence is not expected at these settings; what is 
 is that the whole fit path works on real data and the posterior tells the real story.
 """
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -117,3 +118,21 @@ def test_fit_cached_refuses_a_folder_of_other_things_before_fitting(tmp_path, sl
     with pytest.raises(RiskModelError, match="cannot save a fit there"):
         pipeline.fit_cached(tmp_path, inputs, sampler=TINY)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_refit_on_other_data_of_the_same_structure_compiles_nothing(slice_fit):
+    inputs, fitted = slice_fit
+    # Another release of the same series: every figure revised up by half.
+    revised = dataclasses.replace(inputs, obs_quantity=inputs.obs_quantity * 1.5)
+    assert revised.data_hash != inputs.data_hash
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again = fit(revised, sampler=TINY)  # the compiled model, with the new data swapped in
+    assert again.timings["compile_seconds"] == 0.0
+    assert again.attrs["data_hash"] == revised.data_hash
+    # The posterior follows the new data: demand about log(1.5) higher, approval alike.
+    shift = again.idata.posterior["log_demand"] - fitted.idata.posterior["log_demand"]
+    assert 0.25 < float(shift.mean()) < 0.55
+    # The padding's innovations (months before licensing) are not in the posterior.
+    for post in (fitted.idata.posterior, again.idata.posterior):
+        assert str(post["controlled_month"].values[0]) == "2025-04"

@@ -1,25 +1,32 @@
 """nutpie's C callbacks come from numba's disk cache and compute the model's logp.
 
 Runs after ``test_fit_real.py`` in a default run, whose fit of the same real slice
-already compiled (and cached) these callbacks, so this costs seconds.
+(same padded structure) already compiled (and cached) these callbacks, so this costs
+seconds.
 """
 
 import ctypes
+import dataclasses
 
 import numpy as np
 import pytest
 
-from riskmodel.models.export_model import build_model, load_model_priors
+from riskmodel.models.export_model import build_model, load_model_priors, model_structure
 from riskmodel.pipeline import load_inputs
 from riskmodel.sampling import backends
-from riskmodel.sampling.nutpie_cache import compile_cached
+from riskmodel.sampling.nutpie_cache import compile_cached, load_cached
 
 _double_p = ctypes.POINTER(ctypes.c_double)
 
 
 @pytest.fixture(scope="module")
-def slice_model(magnet_slice_csv):
-    return build_model(load_inputs(magnet_slice_csv), load_model_priors())
+def slice_inputs(magnet_slice_csv):
+    return load_inputs(magnet_slice_csv)
+
+
+@pytest.fixture(scope="module")
+def slice_model(slice_inputs):
+    return build_model(slice_inputs, load_model_priors(), model_structure(slice_inputs))
 
 
 def _call_logp(compiled, x):
@@ -29,7 +36,7 @@ def _call_logp(compiled, x):
         x.ctypes.data_as(_double_p),
         grad.ctypes.data_as(_double_p),
         logp.ctypes.data_as(_double_p),
-        None,
+        compiled.user_data.ctypes.data,  # where the callbacks find the data
     )
     assert code == 0
     return float(logp), grad
@@ -76,3 +83,27 @@ def test_falls_back_to_nutpies_own_compile(slice_model, monkeypatch):
     monkeypatch.setattr(backends, "_COMPILED", type(backends._COMPILED)())
     compiled, _ = backends._compile_nutpie(slice_model)
     assert compiled == "nutpie's own"
+
+
+def test_a_later_process_loads_the_compiled_model_and_data_swap_in(slice_model, slice_inputs):
+    key = backends.model_structure_hash(slice_model)
+    compiled = compile_cached(slice_model, key)  # writes the manifest under the key
+    loaded = load_cached(slice_model, key)  # what a fresh process does: no PyTensor function
+    assert loaded is not None and loaded.logp_func is None
+    assert loaded.compiled_logp_func._cache_hits == 1
+    assert load_cached(slice_model, "no-such-structure") is None
+    x = compiled.initial_point_func(5)
+    np.testing.assert_array_equal(loaded.initial_point_func(5), x)
+    assert _call_logp(loaded, x)[0] == _call_logp(compiled, x)[0]
+
+    # Revised figures (not all by one factor: a common factor moves the centring too)
+    factor = np.where(np.arange(len(slice_inputs.obs_quantity)) % 2, 2.0, 0.7)
+    revised = dataclasses.replace(slice_inputs, obs_quantity=slice_inputs.obs_quantity * factor)
+    other = build_model(revised, load_model_priors(), model_structure(slice_inputs))
+    swapped = backends._with_model_data(loaded, other)
+    reference = other.compile_logp(jacobian=True, mode="FAST_COMPILE")
+    layout = dict(zip(loaded.shape_info[0], zip(*loaded.shape_info[1:], strict=True), strict=False))
+    point = {v.name: x[layout[v.name][0]].reshape(layout[v.name][1]) for v in other.value_vars}
+    logp, _ = _call_logp(swapped, x)
+    assert logp == pytest.approx(float(reference(point)), rel=1e-10)
+    assert logp != pytest.approx(_call_logp(loaded, x)[0], rel=1e-6)

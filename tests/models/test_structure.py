@@ -1,0 +1,117 @@
+"""One compiled model per structure: padded shapes, data as inputs, a hash that ignores data.
+
+No sampling here: the padded model must be the exact one plus terms that do not depend
+on the parameters the data inform, and the structure hash must see shapes, not values.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from riskmodel.models.export_model import (
+    OBS_BLOCK,
+    build_model,
+    load_model_priors,
+    model_data,
+    model_structure,
+)
+from riskmodel.pipeline import load_inputs
+from riskmodel.sampling.backends import model_structure_hash
+
+
+@pytest.fixture(scope="module")
+def slice_inputs(magnet_slice_csv):
+    return load_inputs(magnet_slice_csv)
+
+
+def test_padding_rounds_counts_up_and_keeps_what_sizes_parameters(slice_inputs):
+    exact = model_structure(slice_inputs, padded=False)
+    padded = model_structure(slice_inputs)
+    assert exact.n_obs == len(slice_inputs.obs_quantity)
+    assert padded.n_obs % OBS_BLOCK == 0 and padded.n_obs >= exact.n_obs
+    assert (
+        padded.n_controlled
+        >= exact.n_controlled
+        == slice_inputs.n_months - (slice_inputs.regimes.control_start)
+    )
+    for name in ("n_months", "n_destinations", "n_regimes"):
+        assert getattr(padded, name) == getattr(exact, name)
+
+
+def test_data_that_do_not_fit_the_structure_are_refused(slice_inputs):
+    small = dataclasses.replace(model_structure(slice_inputs, padded=False), n_obs=3)
+    with pytest.raises(ValueError, match="n_obs"):
+        model_data(slice_inputs, small)
+    other = dataclasses.replace(model_structure(slice_inputs), n_months=12)
+    with pytest.raises(ValueError, match="n_months"):
+        model_data(slice_inputs, other)
+
+
+def test_padded_model_is_the_exact_model_plus_prior_only_terms(slice_inputs):
+    priors = load_model_priors()
+    exact = build_model(slice_inputs, priors)
+    padded_structure = model_structure(slice_inputs)
+    padded = build_model(slice_inputs, priors, padded_structure)
+    pad = padded_structure.n_controlled - model_structure(slice_inputs, padded=False).n_controlled
+    assert pad > 0, "the slice should need padding of its licensing months"
+    logp_exact = exact.compile_logp(mode="FAST_COMPILE")
+    logp_padded = padded.compile_logp(mode="FAST_COMPILE")
+    grad_exact = exact.compile_dlogp(mode="FAST_COMPILE")
+    grad_padded = padded.compile_dlogp(mode="FAST_COMPILE")
+    rng = np.random.default_rng(3)
+    differences = []
+    for _ in range(3):
+        point = {
+            name: value + 0.3 * rng.standard_normal(np.shape(value))
+            for name, value in exact.initial_point().items()
+        }
+        padded_point = dict(point)
+        n_dest = len(slice_inputs.destinations)
+        padding = np.zeros((n_dest, pad))  # the padding's innovations at their prior's mode
+        padded_point["approval_innovation"] = np.hstack([padding, point["approval_innovation"]])
+        differences.append(float(logp_padded(padded_point)) - float(logp_exact(point)))
+        # The gradient of everything but the padding's innovations is the exact model's.
+        names = [v.name for v in exact.value_vars]
+        sizes = np.cumsum([np.size(point[n]) for n in names])[:-1]
+        g_exact = dict(zip(names, np.split(grad_exact(point), sizes), strict=True))
+        sizes = np.cumsum([np.size(padded_point[n]) for n in names])[:-1]
+        g_padded = dict(zip(names, np.split(grad_padded(padded_point), sizes), strict=True))
+        for name in names:
+            if name == "approval_innovation":
+                g = g_padded[name].reshape(n_dest, -1)
+                np.testing.assert_allclose(g[:, :pad], 0.0, atol=1e-12)  # -x at x = 0
+                np.testing.assert_allclose(g[:, pad:].ravel(), g_exact[name], rtol=1e-9)
+            else:
+                np.testing.assert_allclose(g_padded[name], g_exact[name], rtol=1e-9, atol=1e-9)
+    # A constant: the zero-weight rows and the padding's prior normalisation.
+    np.testing.assert_allclose(differences, differences[0], rtol=0, atol=1e-8)
+
+
+def test_structure_hash_sees_shapes_not_data(slice_inputs):
+    priors = load_model_priors()
+    structure = model_structure(slice_inputs)
+    revised = dataclasses.replace(slice_inputs, obs_quantity=slice_inputs.obs_quantity * 1.5)
+    first = build_model(slice_inputs, priors, structure)
+    second = build_model(revised, priors, structure)
+    assert not np.array_equal(first["log_quantity"].get_value(), second["log_quantity"].get_value())
+    assert model_structure_hash(first) == model_structure_hash(second)
+    wider = dataclasses.replace(structure, n_obs=structure.n_obs + OBS_BLOCK)
+    assert model_structure_hash(build_model(slice_inputs, priors, wider)) != (
+        model_structure_hash(first)
+    )
+
+
+def test_licence_rows_beyond_the_data_are_empty(slice_inputs):
+    structure = dataclasses.replace(model_structure(slice_inputs), n_licences=4, max_trials=64)
+    without = dataclasses.replace(slice_inputs, licences=None)
+    data = model_data(without, structure)
+    assert data["licence_weights"].shape == (4, structure.n_destinations * structure.n_months)
+    assert not data["licence_weights"].any() and not data["licence_applications"].any()
+
+
+def test_data_names_are_not_dim_names(slice_inputs):
+    # nutpie addresses shared variables by name, and unfrozen dims are shared lengths
+    model = build_model(slice_inputs, load_model_priors(), model_structure(slice_inputs))
+    names = set(model_data(slice_inputs, model_structure(slice_inputs)))
+    assert names <= set(model.named_vars) and not names & set(model.coords)
