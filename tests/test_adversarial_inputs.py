@@ -5,7 +5,10 @@ set to a non-number, a non-finite or an empty value; a key added, duplicated or
 dropped) and from hand-written CSV, file and argument cases. Each runs the real
 command line in process (``riskmodel.cli.main``) or a library call, and every case
 fails during validation, before any model is compiled or sampled: ``fit_model`` is
-replaced by a function that fails the test if a case ever gets that far.
+replaced by a function that fails the test if a case ever gets that far. Two
+hypothesis tests corrupt random leaves of the priors and propagation files: each
+variant either loads or is refused with one ``PriorsError`` line, never another
+exception.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from riskmodel.cli import main
 from riskmodel.exceptions import RiskModelError
@@ -192,7 +197,7 @@ def _priors_cases() -> list[tuple[str, str]]:
 
 def _params_cases() -> list[tuple[str, str]]:
     doc = _load(PRIORS / "propagation.yaml")
-    cases = _yaml_mutations(doc, required=("regions", "industries", "base_demand_tpy"), limit=30)
+    cases = _yaml_mutations(doc, required=("regions", "industries", "base_demand_tpy"), limit=20)
     return cases
 
 
@@ -610,3 +615,77 @@ def test_library_calls_raise_one_line_riskmodel_errors(tmp_path, forecast_dir, c
     message = str(info.value)
     assert named in message and "\n" not in message.strip(), message
     assert _snapshot(tmp_path, forecast_dir) == before
+
+
+# --------------------------------------------------------------------------- property
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+PRIORS_DOC = _load(PRIORS / "export_model.yaml")
+PARAMS_DOC = _load(PRIORS / "propagation.yaml")
+
+
+def _leaf_paths(doc: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from _leaf_paths(value, (*path, key))
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            yield from _leaf_paths(value, (*path, i))
+    else:
+        yield path
+
+
+def _corrupt(doc: Any, edits: list[tuple[tuple[Any, ...], Any]]) -> Any:
+    for path, value in edits:
+        doc = _with(doc, path, value)
+    return doc
+
+
+def _one_line_problems(err: RiskModelError) -> None:
+    message = str(err)
+    assert "\n" not in message and len(message) < 2000, message[:300]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(_leaf_paths(PRIORS_DOC))), JUNK), min_size=1, max_size=3
+    )
+)
+def test_a_corrupted_priors_file_loads_or_is_refused_cleanly(tmp_path_factory, edits):
+    from riskmodel.exceptions import PriorsError
+    from riskmodel.models.export_model import load_model_priors
+
+    path = tmp_path_factory.mktemp("priors") / "priors.yaml"
+    path.write_text(_dump(_corrupt(PRIORS_DOC, edits)))
+    try:
+        load_model_priors(str(path))
+    except PriorsError as err:  # anything else (TypeError, OverflowError, ...) fails
+        assert str(path) in str(err)
+        _one_line_problems(err)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(_leaf_paths(PARAMS_DOC))), JUNK), min_size=1, max_size=3
+    )
+)
+def test_corrupted_propagation_params_parse_or_are_refused_cleanly(edits):
+    from riskmodel.exceptions import PriorsError
+    from riskmodel.propagation import parse_params
+
+    try:
+        parse_params(_corrupt(PARAMS_DOC, edits), source="p.yaml")
+    except PriorsError as err:
+        assert str(err).startswith("p.yaml: ")
+        _one_line_problems(err)
