@@ -55,14 +55,25 @@ class DataValidationError(RiskModelError, ValueError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
+#: Problems spelled out in a :class:`PriorsError` message; ``problems`` holds them all.
+MAX_LISTED_PROBLEMS = 10
+
+
 class PriorsError(RiskModelError, ValueError):
-    """A priors or scenario YAML file is invalid; the message lists every problem found."""
+    """A priors or scenario YAML file is invalid.
+
+    The message lists the first :data:`MAX_LISTED_PROBLEMS` problems found (one
+    missing section can make dozens of follow-on ones) and counts the rest; the
+    ``problems`` attribute holds every one.
+    """
 
     def __init__(self, file: str | Path, problems: list[str]) -> None:
         self.file = str(file)
         self.problems = list(problems)
-        joined = "; ".join(self.problems)
         n = len(self.problems)
+        joined = "; ".join(self.problems[:MAX_LISTED_PROBLEMS])
+        if n > MAX_LISTED_PROBLEMS:
+            joined += f"; and {n - MAX_LISTED_PROBLEMS} more"
         super().__init__(f"{self.file}: {n} problem{'s' if n != 1 else ''}: {joined}")
 
 

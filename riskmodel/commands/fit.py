@@ -43,10 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Fit and save."""
     from riskmodel.exceptions import ConvergenceWarning
+    from riskmodel.models.export_model import load_model_priors
     from riskmodel.models.fit import check_fit_folder
     from riskmodel.pipeline import fit
 
     check_fit_folder(args.out)  # before the data are read or anything compiled
+    priors = load_model_priors(args.priors)  # a bad file fails before the "fitting" line
     inputs = inputs_from_args(args)
     sampler = sampler_from_args(args, progress=sys.stderr.isatty())
     print(
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("not modelled: %s", note)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported below instead
-        fitted = fit(inputs, priors=args.priors, sampler=sampler, seed=args.seed)
+        fitted = fit(inputs, priors=priors, sampler=sampler, seed=args.seed)
     out = fitted.save(Path(args.out))
     d = fitted.diagnostics
     status = "passed" if d.passed else "FAILED: " + "; ".join(d.failures)

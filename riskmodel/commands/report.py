@@ -84,6 +84,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
         numbers out of range (:data:`riskmodel.config.limits.LIMITS`).
     """
     from riskmodel.config.limits import LIMITS
+    from riskmodel.config.scenario import list_scenarios
     from riskmodel.config.yamlio import Problems, clip, read_yaml
     from riskmodel.exceptions import PriorsError, RiskModelError
 
@@ -114,10 +115,21 @@ def load_config(path: str | Path) -> dict[str, Any]:
                 continue
             if key == "data":
                 out["data"] = [as_path(v) for v in items]
+                for i, file in enumerate(out["data"]):
+                    if not Path(file).is_file():
+                        problems.add(f"data[{i}]", f"no such file {clip(file)}")
             else:
                 out["scenarios"] = [
                     as_path(v) if v.endswith((".yaml", ".yml")) or "/" in v else v for v in items
                 ]
+                bundled = list_scenarios()
+                for i, name in enumerate(items):
+                    if name == out["scenarios"][i] and name not in bundled:
+                        problems.add(
+                            f"{key}[{i}]",
+                            f"no bundled scenario named {clip(name)} (available: "
+                            f"{', '.join(bundled)}); give a path to use your own file",
+                        )
         elif key in ("events", "out", "cache", "product", "backend"):
             if not isinstance(value, str) or not value.strip():
                 problems.add(key, f"must be a non-empty text, got {clip(value)}")

@@ -349,7 +349,8 @@ def parse_dist(
         return None
     if not dist.is_fixed:
         for dtype in (np.float64, np.float32):
-            draws = dist.sample(np.random.default_rng(0), _CHECK_DRAWS, dtype=dtype)
+            with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+                draws = dist.sample(np.random.default_rng(0), _CHECK_DRAWS, dtype=dtype)
             if not np.isfinite(draws).all():
                 problems.add(path, f"{dist.describe()} draws non-finite values; check its numbers")
                 return None

@@ -761,7 +761,7 @@ def _regime_dist(raw: Any, kind: str, key: str, path: str, problems: Problems) -
 
 
 def _parse_start(value: Any, path: str, problems: Problems) -> str | None:
-    hint = "'first', '+N' (N months after the first forecast month) or 'YYYY-MM'"
+    hint = "'first', '+N' (N months after the first forecast month) or 'YYYY-MM' (1900-2100)"
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
         problems.add(
             path,
@@ -784,7 +784,7 @@ def _parse_start(value: Any, path: str, problems: Problems) -> str | None:
         return text
     if (m := _RELATIVE_RE.match(text)) and len(m.group(1)) <= 4:
         return f"+{int(m.group(1))}"
-    if MONTH_RE.match(text) and text >= "1900":
+    if MONTH_RE.match(text) and "1900" <= text < "2101":  # as policy events' dates
         return text
     problems.add(path, f"must be {hint}, got {clip(value)}")
     return None

@@ -28,7 +28,7 @@ from riskmodel import __version__
 from riskmodel.atomic import atomic_write
 from riskmodel.config.dists import Dist
 from riskmodel.config.scenario import learned_shape_path, load_learned_shape
-from riskmodel.config.yamlio import plain, read_yaml
+from riskmodel.config.yamlio import Problems, plain, read_yaml
 from riskmodel.exceptions import RiskModelError, ScenarioError
 from riskmodel.shocks.episodes import Episode, PathLike, find_episodes
 from riskmodel.shocks.hierarchy import (
@@ -57,6 +57,21 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "shock_shape"
+#: Top-level keys of a learned-shape file (:func:`shock_shape_document`).
+DOCUMENT_KEYS = (
+    "model",
+    "description",
+    "generated",
+    "shape",
+    "predictive_check",
+    "month_noise_logit",
+    "population",
+    "pooled_diagnostics",
+    "pooled_episodes",
+    "leave_one_out",
+    "out_of_pool_check",
+    "episodes",
+)
 
 HEADER = """\
 # The shape of a new export control, learned from China's past control episodes.
@@ -404,9 +419,13 @@ def read_shock_shape(path: str | Path | None = None) -> dict[str, Any]:
     """
     file = Path(path) if path is not None else learned_shape_path()
     load_learned_shape(file)
-    doc = plain(read_yaml(file, error=ScenarioError))
+    raw = read_yaml(file, error=ScenarioError)
+    doc = plain(raw)
     if not isinstance(doc, dict) or doc.get("model") != MODEL_NAME:
         raise RiskModelError(f"{file}: not a learned shock shape (model: {MODEL_NAME})")
+    problems = Problems(raw)
+    problems.keys(raw, DOCUMENT_KEYS, "")  # nothing in the file is silently ignored
+    problems.raise_if_any(file, ScenarioError)
     return doc
 
 
