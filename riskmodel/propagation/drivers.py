@@ -57,8 +57,6 @@ from riskmodel.propagation.draws import (
 )
 from riskmodel.propagation.engine import (
     _build_inputs,
-    _kernel_allocation,
-    _month_number,
     _Shared,
 )
 from riskmodel.propagation.io import validate_paths
@@ -212,17 +210,11 @@ class _Model:
         params = params.subset_regions(mapping.regions)
         exports, _ = mapping.apply(ds["exports"].values)
         months = tuple(str(m) for m in ds["month"].values)
-        region_index = {name: k for k, name in enumerate(params.region_names)}
-        shared = _Shared(
-            params=params,
-            exports=np.ascontiguousarray(exports.transpose(1, 2, 0), dtype=np.float32),
-            base_year=params.base_year,
-            month_index=np.array([_month_number(m) for m in months], dtype=np.int64),
-            project_region=np.array([region_index[p.region] for p in params.projects]),
-            project_start=np.array([_month_number(p.start) for p in params.projects]),
-            allocation=_kernel_allocation(
-                parse_allocation(scenario, params.industries), params.industries
-            ),
+        shared = _Shared.build(
+            params,
+            exports,
+            months,
+            parse_allocation(scenario, params.industries),
             resample=True,
             backend=kernels.resolve_backend(kernel),
         )

@@ -128,6 +128,37 @@ class _Shared:
     backend: str
     parallel: bool = False
 
+    @classmethod
+    def build(
+        cls,
+        params: PropagationParams,
+        exports: np.ndarray,
+        months: Sequence[str],
+        allocation: Allocation,
+        *,
+        resample: bool,
+        backend: str,
+        parallel: bool = False,
+    ) -> _Shared:
+        """Lay out the inputs: ``exports`` is ``(path, region, month)`` in tonnes."""
+        region_index = {name: k for k, name in enumerate(params.region_names)}
+        return cls(
+            params=params,
+            exports=np.ascontiguousarray(exports.transpose(1, 2, 0), dtype=np.float32),
+            base_year=params.base_year,
+            month_index=np.array([_month_number(m) for m in months], dtype=np.int64),
+            project_region=np.array(
+                [region_index[p.region] for p in params.projects], dtype=np.int64
+            ),
+            project_start=np.array(
+                [_month_number(p.start) for p in params.projects], dtype=np.int64
+            ),
+            allocation=_kernel_allocation(allocation, params.industries),
+            resample=resample,
+            backend=backend,
+            parallel=parallel,
+        )
+
 
 @dataclass(frozen=True)
 class _Task:
@@ -444,15 +475,11 @@ def propagate(
         )
         tasks.append(_Task(c, blocks))
 
-    region_index = {name: k for k, name in enumerate(params.region_names)}
-    shared = _Shared(
-        params=params,
-        exports=np.ascontiguousarray(exports.transpose(1, 2, 0), dtype=np.float32),
-        base_year=params.base_year,
-        month_index=np.array([_month_number(m) for m in months], dtype=np.int64),
-        project_region=np.array([region_index[p.region] for p in params.projects], dtype=np.int64),
-        project_start=np.array([_month_number(p.start) for p in params.projects], dtype=np.int64),
-        allocation=_kernel_allocation(allocation, params.industries),
+    shared = _Shared.build(
+        params,
+        exports,
+        months,
+        allocation,
         resample=resample,
         backend=backend,
         parallel=(scheduler is None) if parallel is None else bool(parallel),
