@@ -116,7 +116,7 @@ class _SpecLoader(yaml.SafeLoader):
             if key in data:
                 line, col = _mark(key_node)
                 self.problems.append(
-                    f"line {line}, column {col}: duplicate key '{_clip(key)}' (first at line "
+                    f"line {line}, column {col}: duplicate key {clip(key)} (first at line "
                     f"{data.key_marks[key][0]}); each key may appear once"
                 )
                 continue
@@ -179,7 +179,7 @@ def parse_yaml(
         what = " ".join(s for s in (exc.context, exc.problem) if s)
         raise error(where, [f"{at}YAML syntax error: {what}"]) from None
     except yaml.YAMLError as exc:
-        raise error(where, [f"YAML syntax error: {_clip(exc)}"]) from None
+        raise error(where, [f"YAML syntax error: {str(exc)[:_ECHO]}"]) from None
     finally:
         loader.dispose()
     if loader.problems:
@@ -284,10 +284,6 @@ class Problems:
         at = f"line {mark[0]}, column {mark[1]}: " if mark else ""
         field = f"{path}: " if path else ""
         self.messages.append(f"{at}{field}{message}")
-
-    def extend(self, messages: Iterable[str]) -> None:
-        """Record already-formatted messages (e.g. from a nested file)."""
-        self.messages.extend(messages)
 
     def raise_if_any(self, file: str | Path, error: type[PriorsError] = PriorsError) -> None:
         """Raise ``error(file, messages)`` if any problem was recorded."""
@@ -406,11 +402,6 @@ def suggest(key: str, allowed: Iterable[str]) -> str:
 def clip(value: Any) -> str:
     """Return ``repr(value)`` cut to a bounded length (messages never echo a whole file)."""
     text = repr(value)
-    return text if len(text) <= _ECHO else f"{text[: _ECHO - 3]}..."
-
-
-def _clip(value: Any) -> str:
-    text = str(value)
     return text if len(text) <= _ECHO else f"{text[: _ECHO - 3]}..."
 
 
