@@ -801,7 +801,7 @@ def _parse_projects(raw: Any, regions: Sequence[str], problems: Problems) -> lis
 
 
 def _parse_hoarding(raw: Any, regions: Sequence[str], problems: Problems) -> Hoarding | None:
-    """The optional ``hoarding`` block: two distributions and the known policy dates."""
+    """Parse the optional ``hoarding`` block: two distributions and the policy dates."""
     if raw is None:
         return None
     if not problems.mapping(raw, "hoarding", "multiple, lead_months and dates"):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import xarray as xr
-
-from dataclasses import replace
 
 from riskmodel.config.dists import Dist
 from riskmodel.exceptions import ScenarioError
