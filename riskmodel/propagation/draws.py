@@ -27,7 +27,8 @@ once and in float32 (path axis last):
 13. deferred share of unmet demand;
 14. substitution lag (months of shortage before substitution starts);
 15. hoarding multiple and lead (months), when the parameters have a ``hoarding``
-    block (otherwise 1 and 0, nothing drawn).
+    block (otherwise 1 and 0, nothing drawn);
+16. re-routed share of shipments beyond a region's China-sourced need.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class ParameterDraws:
         ``(P,)`` float32, inventory ceiling multiple ahead of a known policy date.
     hoard_lead : numpy.ndarray
         ``(P,)`` float32, months before the date that hoarding starts.
+    reroute : numpy.ndarray
+        ``(P,)`` float32, share of a region's excess China shipments re-exported.
     """
 
     path_index: np.ndarray
@@ -114,6 +117,7 @@ class ParameterDraws:
     substitution_lag: np.ndarray
     hoard: np.ndarray
     hoard_lead: np.ndarray
+    reroute: np.ndarray
 
     @property
     def n(self) -> int:
@@ -232,6 +236,7 @@ def draw_block(
     else:
         hoard = params.hoarding.multiple.sample(rng, n, dtype=np.float32)
         lead = params.hoarding.lead_months.sample(rng, n, dtype=np.float32)
+    reroute = params.reroute_share.sample(rng, n, dtype=np.float32)
 
     return ParameterDraws(
         path_index=path_index,
@@ -253,6 +258,7 @@ def draw_block(
         substitution_lag=lag,
         hoard=hoard,
         hoard_lead=lead,
+        reroute=reroute,
     )
 
 

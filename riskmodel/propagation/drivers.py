@@ -96,6 +96,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "industry_mix": ("Industry shares of demand", ("shares",)),
     "embedded": ("Magnets in imported assemblies", ("embedded",)),
     "china_share": ("China's share of supply", ("china_share",)),
+    "rerouting": ("Re-routing of excess shipments", ("reroute",)),
     "new_capacity": ("New non-China plants", ("capacity", "delay", "ramp", "utilisation")),
     "substitution": (
         "Substitution and demand reduction",
@@ -479,6 +480,7 @@ def _fixer(params: PropagationParams, block: str, key: str) -> Any:
         "opening_stock_ratio": "opening",
         "deferred_share": "deferred",
         "substitution_lag_months": "substitution_lag",
+        "reroute_share": "reroute",
         "hoarding.multiple": "hoard",
         "hoarding.lead_months": "hoard_lead",
     }

@@ -288,6 +288,7 @@ def _build_inputs(
     # existing non-China suppliers keep their share of demand (before substitution,
     # which the kernel applies as a shortage lasts)
     other = (f32(1) - chi)[:, None, :] * region_demand
+    china = _reroute(china, chi[:, None, :] * region_demand, draws.reroute)
     out = None
     R, _, P = region_demand.shape
     I = draws.shares.shape[1]  # noqa: E741
@@ -338,6 +339,41 @@ def _build_inputs(
         "ceiling_scale": ceiling_scale,
         "use": use,
     }
+
+
+def _reroute(china: np.ndarray, need: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Move re-exported shipments from regions above their China-sourced need to those below.
+
+    China's customs record a shipment's first destination (an EU hub, a distributor),
+    not where the magnets are used. Each month, ``share`` of every region's shipments
+    beyond its China-sourced need (``china_share x demand``) joins a pool that goes to
+    the regions below their need, in proportion to their gap and at most up to it;
+    the rest stays where it landed. The total is unchanged.
+
+    Parameters
+    ----------
+    china, need : numpy.ndarray
+        ``(R, T, P)`` float32, China's shipments and the China-sourced need.
+    share : numpy.ndarray
+        ``(P,)`` float32 in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(R, T, P)`` float32.
+    """
+    f32 = np.float32
+    if china.shape[0] < 2 or not np.any(share > 0):
+        return china
+    excess = np.maximum(china - need, f32(0))
+    gap = np.maximum(need - china, f32(0))
+    total_excess = excess.sum(axis=0)  # (T, P)
+    total_gap = gap.sum(axis=0)
+    moved = np.minimum(share[None, :] * total_excess, total_gap)
+    tiny = f32(1e-30)
+    out = china - excess * (moved / np.maximum(total_excess, tiny))[None]
+    out += gap * (moved / np.maximum(total_gap, tiny))[None]
+    return np.maximum(out, f32(0)).astype(f32)
 
 
 def _run_chunk(task: _Task, shared: _Shared, workspace: _Workspace | None = None) -> _ChunkResult:

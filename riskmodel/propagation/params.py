@@ -58,8 +58,10 @@ _TOP_KEYS = (
     "magnet_content_kg",
     "new_capacity",
     "hoarding",
+    "reroute_share",
 )
 _OPTIONAL_TOP = (
+    "reroute_share",
     "description",
     "new_capacity",
     "embedded_share",
@@ -200,6 +202,9 @@ class PropagationParams:
     projects : tuple of CapacityProject
     hoarding : Hoarding or None
         Hoarding ahead of known policy dates (``None``: none).
+    reroute_share : Dist
+        Share of China's shipments to a region beyond its China-sourced need that is
+        re-exported to regions short of theirs (customs record the first destination).
     path : str
         Where the parameters came from.
     digest : str
@@ -228,6 +233,7 @@ class PropagationParams:
     projects: tuple[CapacityProject, ...] = field(default=())
     substitution_lag: Dist = field(default_factory=lambda: Dist.fixed(0.0, "no lag"))
     hoarding: Hoarding | None = None
+    reroute_share: Dist = field(default_factory=lambda: Dist.fixed(0.0, "no re-routing"))
     path: str = "<mapping>"
     digest: str = ""
 
@@ -316,6 +322,7 @@ class PropagationParams:
         for p in self.projects:
             for attr in ("capacity_tpy", "delay_months", "ramp_months", "utilisation"):
                 add(f"new_capacity.{attr}", f"{p.region}: {p.name}", getattr(p, attr))
+        add("reroute_share", "all", self.reroute_share)
         if self.hoarding is not None:
             add("hoarding.multiple", "all", self.hoarding.multiple)
             add("hoarding.lead_months", "all", self.hoarding.lead_months)
@@ -469,6 +476,16 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
     content = _parse_content(raw.get("magnet_content_kg"), industries, units, problems)
     projects = _parse_projects(raw.get("new_capacity", []), region_names, problems)
     hoarding = _parse_hoarding(raw.get("hoarding"), region_names, problems)
+    reroute = Dist.fixed(0.0, "no re-routing")
+    if "reroute_share" in raw:
+        reroute = _dist(
+            raw.get("reroute_share"),
+            "reroute_share",
+            problems,
+            allowed=("Fixed", "Uniform", "Beta"),
+            low=0.0,
+            high=1.0,
+        )
 
     problems.raise_if_any(source)
     digest = hashlib.sha256(
@@ -476,6 +493,7 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
     ).hexdigest()
     assert restock is not None and shares_info is not None and substitution is not None
     assert opening is not None and deferred is not None and lag is not None
+    assert reroute is not None
     return PropagationParams(
         regions=tuple(regions),
         industries=tuple(industries),
@@ -499,6 +517,7 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         projects=tuple(projects),
         substitution_lag=lag,
         hoarding=hoarding,
+        reroute_share=reroute,
         path=source,
         digest=digest,
     )

@@ -335,3 +335,20 @@ def test_hoarding_ahead_of_a_known_date_keeps_surplus(make_paths, tiny_raw_build
     xr.testing.assert_equal(hoard["p_short"].sel(early), base["p_short"].sel(early))
     raw["hoarding"]["dates"][0]["withdrawn"] = "2026-01"
     xr.testing.assert_equal(propagate(p, parse_params(raw), seed=1)["p_short"], base["p_short"])
+
+
+def test_reroute_moves_excess_to_regions_below_need():
+    from riskmodel.propagation.engine import _reroute
+
+    f32 = np.float32
+    # region 0 gets 150 for a need of 100, region 1 gets 60 for 100, region 2 exactly 100
+    china = np.array([150, 60, 100], dtype=f32).reshape(3, 1, 1)
+    need = np.full((3, 1, 1), 100, dtype=f32)
+    full = _reroute(china, need, np.array([1.0], dtype=f32))
+    np.testing.assert_allclose(full.ravel(), [110, 100, 100])  # gap of 40 filled, 10 left
+    half = _reroute(china, need, np.array([0.5], dtype=f32))
+    np.testing.assert_allclose(half.ravel(), [125, 85, 100])
+    none = _reroute(china, need, np.array([0.0], dtype=f32))
+    np.testing.assert_array_equal(none, china)
+    for out in (full, half):
+        np.testing.assert_allclose(out.sum(), china.sum())  # nothing created or lost
