@@ -25,6 +25,7 @@ import pandas as pd
 from riskmodel.propagation import load_params
 from riskmodel.propagation.drivers import DEFAULT_DRIVER_PATHS, DEFAULT_TOP, judgement_sweep
 from riskmodel.propagation.io import read_paths
+from riskmodel.seeds import stage_seeds
 
 
 def provenance() -> pd.DataFrame:
@@ -36,17 +37,20 @@ def provenance() -> pd.DataFrame:
 
 def sweep(folder: Path, n_paths: int, seed: int, top: int) -> pd.DataFrame:
     """Largest move of any headline risk per judgement block, low and high end."""
+    from riskmodel.pipeline import shortage_scenario
+
     paths = read_paths(folder)
-    table = judgement_sweep(
-        paths, scenario=paths.attrs.get("scenario"), n_paths=n_paths, seed=seed, top=top
-    )
+    scenario = shortage_scenario(paths, None)  # the allocation the paths carry
+    # the shortage stage's seed of the run seed, as `riskmodel drivers --seed`
+    seed = stage_seeds(seed).shortage
+    table = judgement_sweep(paths, scenario=scenario, n_paths=n_paths, seed=seed, top=top)
     table["low"] = table["p_short_at_p05"] - table["p_short"]
     table["high"] = table["p_short_at_p95"] - table["p_short"]
     table["span"] = (table["p_short_at_p95"] - table["p_short_at_p05"]).abs()
     worst = table.loc[table.groupby("block")["span"].idxmax()]
     worst = worst.assign(cell=worst["region"] + " " + worst["industry"] + " " + worst["month"])
-    out = worst.set_index("block")[["key", "cell", "p_short", "p_short_at_p05", "p_short_at_p95"]]
-    return out.sort_values("p_short_at_p95", key=lambda s: -(s - out["p_short_at_p05"]).abs())
+    cols = ["key", "cell", "p_short", "p_short_at_p05", "p_short_at_p95", "span"]
+    return worst.set_index("block")[cols].sort_values("span", ascending=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -790,7 +790,7 @@ if NUMBA_AVAILABLE:
             u = av if av < nk else nk
             s = nk - u
             o[k] = s
-            z[k] = zk + np.float32(s > tol * nk)
+            z[k] = zk + (one if s > tol * nk else zero)
             rest = av - u
             b = bk[k]
             c = rest if rest < b else b
@@ -813,7 +813,7 @@ if NUMBA_AVAILABLE:
             u = av if av < nk else nk
             s = nk - u
             o[k] = s
-            z[k] = zk + np.float32(s > tol * nk)
+            z[k] = zk + (one if s > tol * nk else zero)
             rest = av - u
             b = bk[k]
             c = rest if rest < b else b
