@@ -485,10 +485,10 @@ def propagate(
     Parameters
     ----------
     paths : xarray.Dataset
-        Forecast paths: ``exports`` (and ``counterfactual``, which the input
-        contract requires but the propagation does not use) on ``(path,
-        destination, month)`` in tonnes per month (see
-        :mod:`riskmodel.propagation.io`).
+        Forecast paths: ``exports`` and ``counterfactual`` on ``(path, destination,
+        month)`` in tonnes per month (see :mod:`riskmodel.propagation.io`), and
+        optionally ``approval`` or ``exports_physical``: China's supply is then the
+        noise-free flow (:func:`physical_exports`), otherwise ``exports``.
     params : PropagationParams, str or pathlib.Path, optional
         Parameters, or a YAML file of them; the bundled ``priors/propagation.yaml``
         when omitted.
@@ -541,7 +541,9 @@ def propagate(
         on ``(region, industry)``: ``p_stockout_within_horizon``, and
         ``first_stockout_month`` (+ ``stockout_quantile``: 0.1, 0.5, 0.9; ``""``
         when the quantile is past the horizon). Attrs record the scenario, seed,
-        parameters' digest, allocation, region mapping and residual floor events.
+        parameters' digest, allocation, region mapping, residual floor events and
+        ``china_supply``: which variable China's supply came from
+        (:func:`physical_exports`).
 
     Raises
     ------
