@@ -103,14 +103,11 @@ def chunk_inputs(n: int = CHUNK):
     params = params.subset_regions(mapping.regions)
     ex, _ = mapping.apply(ds["exports"].values)
     months = [str(m) for m in ds["month"].values]
-    shared = engine._Shared(
-        params=params,
-        exports=np.ascontiguousarray(ex.transpose(1, 2, 0), dtype=np.float32),
-        base_year=params.base_year,
-        month_index=np.array([engine._month_number(m) for m in months]),
-        project_region=np.array([params.region_names.index(p.region) for p in params.projects]),
-        project_start=np.array([engine._month_number(p.start) for p in params.projects]),
-        allocation=engine._kernel_allocation(engine.Allocation(), params.industries),
+    shared = engine._Shared.build(
+        params,
+        ex,
+        months,
+        engine.Allocation(),
         resample=True,
         backend="numba",
     )

@@ -24,7 +24,11 @@ once and in float32 (path axis last):
 10. base-year demand, region by region;
 11. embedded shares, region by region and industry by industry (listed ones only);
 12. opening stock ratio, ``(R, I)`` per path;
-13. deferred share of unmet demand.
+13. deferred share of unmet demand;
+14. substitution lag (months of shortage before substitution starts);
+15. hoarding multiple and lead (months), when the parameters have a ``hoarding``
+    block (otherwise 1 and 0, nothing drawn);
+16. re-routed share of shipments beyond a region's China-sourced need.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ class ParameterDraws:
     growth : numpy.ndarray
         ``(I, P)`` float32, growth per year.
     substitution : numpy.ndarray
-        ``(P,)`` float32, share of demand substituted per year.
+        ``(P,)`` float32, share of demand substituted or cut per year of shortage.
     cover_weeks : numpy.ndarray
         ``(R, I, P)`` float32.
     restock : numpy.ndarray
@@ -84,6 +88,14 @@ class ParameterDraws:
         ``(R, I, P)`` float32, opening stock as a multiple of the usual cover.
     deferred : numpy.ndarray
         ``(P,)`` float32, share of unmet demand made up later.
+    substitution_lag : numpy.ndarray
+        ``(P,)`` float32, months of shortage before substitution starts.
+    hoard : numpy.ndarray
+        ``(P,)`` float32, inventory ceiling multiple ahead of a known policy date.
+    hoard_lead : numpy.ndarray
+        ``(P,)`` float32, months before the date that hoarding starts.
+    reroute : numpy.ndarray
+        ``(P,)`` float32, share of a region's excess China shipments re-exported.
     """
 
     path_index: np.ndarray
@@ -102,6 +114,10 @@ class ParameterDraws:
     embedded: np.ndarray
     opening: np.ndarray
     deferred: np.ndarray
+    substitution_lag: np.ndarray
+    hoard: np.ndarray
+    hoard_lead: np.ndarray
+    reroute: np.ndarray
 
     @property
     def n(self) -> int:
@@ -213,6 +229,14 @@ def draw_block(
     np.minimum(embedded, f32(EMBEDDED_CEILING), out=embedded)
     opening = params.opening_stock.sample(rng, R * I * n, dtype=np.float32).reshape(R, I, n)
     deferred = params.deferred_share.sample(rng, n, dtype=np.float32)
+    lag = params.substitution_lag.sample(rng, n, dtype=np.float32)
+    if params.hoarding is None:
+        hoard = np.ones(n, dtype=f32)
+        lead = np.zeros(n, dtype=f32)
+    else:
+        hoard = params.hoarding.multiple.sample(rng, n, dtype=np.float32)
+        lead = params.hoarding.lead_months.sample(rng, n, dtype=np.float32)
+    reroute = params.reroute_share.sample(rng, n, dtype=np.float32)
 
     return ParameterDraws(
         path_index=path_index,
@@ -231,6 +255,10 @@ def draw_block(
         embedded=embedded,
         opening=opening,
         deferred=deferred,
+        substitution_lag=lag,
+        hoard=hoard,
+        hoard_lead=lead,
+        reroute=reroute,
     )
 
 

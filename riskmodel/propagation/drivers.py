@@ -58,6 +58,7 @@ from riskmodel.propagation.draws import (
 from riskmodel.propagation.engine import (
     _build_inputs,
     _Shared,
+    physical_exports,
 )
 from riskmodel.propagation.io import validate_paths
 from riskmodel.propagation.params import PropagationParams, load_params
@@ -95,11 +96,16 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "industry_mix": ("Industry shares of demand", ("shares",)),
     "embedded": ("Magnets in imported assemblies", ("embedded",)),
     "china_share": ("China's share of supply", ("china_share",)),
+    "rerouting": ("Re-routing of excess shipments", ("reroute",)),
     "new_capacity": ("New non-China plants", ("capacity", "delay", "ramp", "utilisation")),
-    "substitution": ("Substitution and thrifting", ("substitution",)),
+    "substitution": (
+        "Substitution and demand reduction",
+        ("substitution", "substitution_lag"),
+    ),
     "cover": ("Inventory cover", ("cover_weeks",)),
     "opening": ("Opening stock", ("opening",)),
     "restock": ("Restocking ceiling", ("restock",)),
+    "hoarding": ("Hoarding ahead of policy dates", ("hoard", "hoard_lead")),
     "deferred": ("Deferred unmet demand", ("deferred",)),
 }
 
@@ -201,7 +207,7 @@ class _Model:
         scenario: Any,
         kernel: str,
     ) -> _Model:
-        ds = validate_paths(paths)
+        ds = validate_paths(physical_exports(paths)[0])
         if params is None or isinstance(params, (str, Path)):
             params = load_params(params)
         mapping = map_destinations(params, ds["destination"].values)
@@ -473,6 +479,10 @@ def _fixer(params: PropagationParams, block: str, key: str) -> Any:
         "restock_multiple": "restock",
         "opening_stock_ratio": "opening",
         "deferred_share": "deferred",
+        "substitution_lag_months": "substitution_lag",
+        "reroute_share": "reroute",
+        "hoarding.multiple": "hoard",
+        "hoarding.lead_months": "hoard_lead",
     }
     if block in scalars:
         return put(scalars[block], Ellipsis)

@@ -4,20 +4,25 @@
 forecast path (China's exports, mapped to regions) and one
 draw of every parameter in ``priors/propagation.yaml``, and steps the months:
 
-1. **China supply** to region ``r``: the path's exports to ``r``'s destinations (the
-   paths' counterfactual is not used).
+1. **China supply** to region ``r``: the path's physical exports to ``r``'s
+   destinations (:func:`physical_exports`: the forecast's latent flow, counterfactual
+   x approval, without the customs reporting noise, when the paths carry it; the
+   reported ``exports`` otherwise).
 2. **Demand**, from outside the export model: region ``r`` bought ``B_r`` tonnes of
    magnets in the base year; industry ``i`` takes ``w_ri = s_ri (1 - e_ri) /
    sum_j s_rj (1 - e_rj)`` of it (``s`` the industry shares, ``e`` the share of the
    industry's magnets that arrives inside imported assemblies) and grows at its sector
    rate: ``D_rit = B_r / 12 * w_ri * (1 + g_i) ** tau_t`` with ``tau_t`` the years
-   from the middle of the base year; then reduced by substitution and thrifting
-   (``x (1 - rate * months / 12)``, months from the first month).
-3. **Non-China supply**: ``(1 - china_share_r) * D_r`` before substitution (existing
-   suppliers keep their share) plus the ramp-up of new plants.
-4. **Inventories**: each industry starts with an uncertain multiple of ``cover`` weeks
-   of demand, restocks whenever supply exceeds demand, up to ``restock_multiple`` x
-   its cover; part of unmet demand is deferred (made up later), the rest lost; the
+   from the middle of the base year.
+3. **Non-China supply**: ``(1 - china_share_r) * D_r`` (existing suppliers keep
+   their share of demand before substitution) plus the ramp-up of new plants.
+4. **Inventories and behaviour**: each industry starts with an uncertain multiple of
+   ``cover`` weeks of demand, restocks whenever supply exceeds demand, up to
+   ``restock_multiple`` x its cover, and up to ``hoarding.multiple`` times more in
+   the months before a known policy date; after ``substitution_lag_months`` months
+   of shortage, each further month short removes ``substitution_per_year / 12`` of
+   its demand for good (substitution and demand reduction grow with the length of
+   the shortage); part of unmet demand is deferred (made up later), the rest lost; the
    scarce supply is allocated across industries by the scenario's rule
    (``proportional``, ``priority`` or ``end_use``), and
    ``short = D - min(stock + allocated, D)``
@@ -75,6 +80,8 @@ from riskmodel.propagation.stats import finalize
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_CHUNK_SIZE",
+    "PHYSICAL_VARIABLE",
+    "physical_exports",
     "propagate",
 ]
 
@@ -89,6 +96,50 @@ DEFAULT_CHUNK_SIZE = 8192
 OPENING_MONTHS = 3
 
 ProgressCallback = Callable[[int, int, int], None]
+
+#: Variable of the forecast paths holding China's physical shipments, when the forecast
+#: stage writes one (preferred over ``counterfactual x approval``).
+PHYSICAL_VARIABLE = "exports_physical"
+
+
+def physical_exports(paths: Any) -> tuple[Any, str]:
+    """Replace the paths' reported ``exports`` by China's physical shipments, if carried.
+
+    The forecast stage draws ``exports = counterfactual x approval x exp(noise)``,
+    where the noise is the export model's customs observation error (reporting, not
+    shipments). The physical flow is, in order of preference:
+
+    1. a variable ``exports_physical`` (:data:`PHYSICAL_VARIABLE`) on the paths' dims;
+    2. ``counterfactual x approval`` when the paths carry ``approval`` (the
+       Bayesian forecast does): the latent flow without the observation noise;
+    3. otherwise the reported ``exports`` (baselines, realised customs figures).
+
+    Parameters
+    ----------
+    paths : xarray.Dataset
+        Forecast paths (anything else is returned unchanged, for validation to refuse).
+
+    Returns
+    -------
+    paths : xarray.Dataset
+        The paths with ``exports`` replaced by the physical flow (a shallow copy).
+    source : str
+        ``"exports_physical"``, ``"counterfactual x approval"`` or ``"exports"``.
+    """
+    if not isinstance(paths, xr.Dataset) or "exports" not in paths.data_vars:
+        return paths, "exports"
+    if PHYSICAL_VARIABLE in paths.data_vars:
+        flow = paths[PHYSICAL_VARIABLE]
+        source = PHYSICAL_VARIABLE
+    elif "approval" in paths.data_vars and "counterfactual" in paths.data_vars:
+        flow = paths["counterfactual"] * paths["approval"]
+        source = "counterfactual x approval"
+    else:
+        return paths, "exports"
+    out = paths.copy()
+    out["exports"] = flow.transpose(*paths["exports"].dims)
+    out.attrs = dict(paths.attrs)
+    return out, source
 
 
 class PropagationWarning(RiskModelWarning):
@@ -124,6 +175,8 @@ class _Shared:
     project_region: np.ndarray  # (J,) region index
     project_start: np.ndarray  # (J,) calendar month numbers
     allocation: dict[str, Any]
+    hoard_dates: np.ndarray  # (K, 3) int64: date, announced, end (min(date, withdrawn))
+    hoard_regions: np.ndarray  # (K, R) bool: the regions that hoard ahead of date k
     resample: bool
     backend: str
     parallel: bool = False
@@ -142,6 +195,21 @@ class _Shared:
     ) -> _Shared:
         """Lay out the inputs: ``exports`` is ``(path, region, month)`` in tonnes."""
         region_index = {name: k for k, name in enumerate(params.region_names)}
+        dates = () if params.hoarding is None else params.hoarding.dates
+        hoard_dates = np.array(
+            [
+                (
+                    _month_number(d.date),
+                    _month_number(d.announced),
+                    _month_number(min(d.date, d.withdrawn or d.date)),
+                )
+                for d in dates
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 3)
+        hoard_regions = np.array(
+            [[name in d.regions for name in params.region_names] for d in dates], dtype=np.bool_
+        ).reshape(-1, len(params.region_names))
         return cls(
             params=params,
             exports=np.ascontiguousarray(exports.transpose(1, 2, 0), dtype=np.float32),
@@ -154,6 +222,8 @@ class _Shared:
                 [_month_number(p.start) for p in params.projects], dtype=np.int64
             ),
             allocation=_kernel_allocation(allocation, params.industries),
+            hoard_dates=hoard_dates,
+            hoard_regions=hoard_regions,
             resample=resample,
             backend=backend,
             parallel=parallel,
@@ -215,11 +285,10 @@ def _build_inputs(
     region_demand = monthly[:, None, :] * np.einsum("rip,itp->rtp", weights, growth)
     region_demand = region_demand.astype(f32)
     chi = draws.china_share  # (R, P)
-    # existing non-China suppliers keep their share of demand before substitution
+    # existing non-China suppliers keep their share of demand (before substitution,
+    # which the kernel applies as a shortage lasts)
     other = (f32(1) - chi)[:, None, :] * region_demand
-    t = np.arange(T, dtype=f32) / f32(12)
-    kept = np.maximum(f32(1) - t[:, None] * draws.substitution[None, :], f32(0))  # (T, P)
-    region_demand *= kept[None, :, :]
+    china = _reroute(china, chi[:, None, :] * region_demand, draws.reroute)
     out = None
     R, _, P = region_demand.shape
     I = draws.shares.shape[1]  # noqa: E741
@@ -236,6 +305,21 @@ def _build_inputs(
     stock0 = cover_months * demand[:, :n0].mean(axis=1, dtype=f32) * draws.opening
     deferred = np.broadcast_to(draws.deferred[None, None, :], stock0.shape)
     cap_cover = cover_months * draws.restock[None, None, :]
+    sub_rate = np.broadcast_to((draws.substitution / f32(12))[None, None, :], stock0.shape)
+    sub_lag = np.broadcast_to(draws.substitution_lag[None, None, :], stock0.shape)
+    ceiling_scale = np.ones((R, T, P), dtype=f32)
+    month = shared.month_index
+    for (date, announced, end), regions in zip(
+        shared.hoard_dates, shared.hoard_regions, strict=True
+    ):
+        known = (month >= announced) & (month < end)  # (T,)
+        if not known.any():
+            continue
+        ahead = (date - month).astype(f32)  # months to the date
+        window = known[:, None] & (ahead[:, None] <= draws.hoard_lead[None, :])  # (T, P)
+        scale = np.where(window, draws.hoard, f32(1)).astype(f32)
+        for r in np.flatnonzero(regions):
+            np.maximum(ceiling_scale[r], scale, out=ceiling_scale[r])
     for j in range(len(shared.project_region)):
         # months since the start: the ramp is 0 in the start month (+ delay)
         since = shared.month_index.astype(f32)[:, None] - f32(shared.project_start[j])
@@ -250,8 +334,46 @@ def _build_inputs(
         "stock0": stock0,
         "cap_cover": cap_cover,
         "deferred_share": deferred,
+        "sub_rate": sub_rate,
+        "sub_lag": sub_lag,
+        "ceiling_scale": ceiling_scale,
         "use": use,
     }
+
+
+def _reroute(china: np.ndarray, need: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Move re-exported shipments from regions above their China-sourced need to those below.
+
+    China's customs record a shipment's first destination (an EU hub, a distributor),
+    not where the magnets are used. Each month, ``share`` of every region's shipments
+    beyond its China-sourced need (``china_share x demand``) joins a pool that goes to
+    the regions below their need, in proportion to their gap and at most up to it;
+    the rest stays where it landed. The total is unchanged.
+
+    Parameters
+    ----------
+    china, need : numpy.ndarray
+        ``(R, T, P)`` float32, China's shipments and the China-sourced need.
+    share : numpy.ndarray
+        ``(P,)`` float32 in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(R, T, P)`` float32.
+    """
+    f32 = np.float32
+    if china.shape[0] < 2 or not np.any(share > 0):
+        return china
+    excess = np.maximum(china - need, f32(0))
+    gap = np.maximum(need - china, f32(0))
+    total_excess = excess.sum(axis=0)  # (T, P)
+    total_gap = gap.sum(axis=0)
+    moved = np.minimum(share[None, :] * total_excess, total_gap)
+    tiny = f32(1e-30)
+    out = china - excess * (moved / np.maximum(total_excess, tiny))[None]
+    out += gap * (moved / np.maximum(total_gap, tiny))[None]
+    return np.maximum(out, f32(0)).astype(f32)
 
 
 def _run_chunk(task: _Task, shared: _Shared, workspace: _Workspace | None = None) -> _ChunkResult:
@@ -363,10 +485,10 @@ def propagate(
     Parameters
     ----------
     paths : xarray.Dataset
-        Forecast paths: ``exports`` (and ``counterfactual``, which the input
-        contract requires but the propagation does not use) on ``(path,
-        destination, month)`` in tonnes per month (see
-        :mod:`riskmodel.propagation.io`).
+        Forecast paths: ``exports`` and ``counterfactual`` on ``(path, destination,
+        month)`` in tonnes per month (see :mod:`riskmodel.propagation.io`), and
+        optionally ``approval`` or ``exports_physical``: China's supply is then the
+        noise-free flow (:func:`physical_exports`), otherwise ``exports``.
     params : PropagationParams, str or pathlib.Path, optional
         Parameters, or a YAML file of them; the bundled ``priors/propagation.yaml``
         when omitted.
@@ -419,7 +541,9 @@ def propagate(
         on ``(region, industry)``: ``p_stockout_within_horizon``, and
         ``first_stockout_month`` (+ ``stockout_quantile``: 0.1, 0.5, 0.9; ``""``
         when the quantile is past the horizon). Attrs record the scenario, seed,
-        parameters' digest, allocation, region mapping and residual floor events.
+        parameters' digest, allocation, region mapping, residual floor events and
+        ``china_supply``: which variable China's supply came from
+        (:func:`physical_exports`).
 
     Raises
     ------
@@ -430,6 +554,7 @@ def propagate(
     riskmodel.exceptions.ScenarioError
         If the allocation rule is invalid.
     """
+    paths, supply_source = physical_exports(paths)
     ds = validate_paths(paths)
     if params is None or isinstance(params, (str, Path)):
         params = load_params(params)
@@ -537,5 +662,6 @@ def propagate(
         "residual_floor_events_exports": floors_x,
         "residual_cells": F * T,
         "share_tolerance": kernels.SHARE_TOL,
+        "china_supply": supply_source,
     }
     return out

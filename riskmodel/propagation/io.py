@@ -102,9 +102,12 @@ def validate_paths(ds: Any, *, source: str = "paths") -> xr.Dataset:
         raise ForecastInputError(f"{source}: expected an xarray.Dataset, got {type(ds).__name__}")
     problems: list[str] = []
     out = {}
-    for name in ("exports", "counterfactual"):
+    # approval and exports_physical are optional: they carry China's physical
+    # shipments without the customs noise (engine.physical_exports)
+    for name in ("exports", "counterfactual", "approval", "exports_physical"):
         if name not in ds.data_vars:
-            problems.append(f"variable '{name}' missing")
+            if name in ("exports", "counterfactual"):
+                problems.append(f"variable '{name}' missing")
             continue
         var = ds[name]
         if set(var.dims) != set(_DIMS):

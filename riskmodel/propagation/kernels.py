@@ -22,6 +22,11 @@ name                shape                meaning
 ``stock0``          ``(R, I, P)``        opening inventory (tonnes)
 ``cap_cover``       ``(R, I, P)``        inventory ceiling in months of current demand
 ``deferred_share``  ``(R, I, P)``        share of a month's unmet demand made up later
+``sub_rate``        ``(R, I, P)``        share of demand substituted or cut per month of
+                                         shortage beyond the lag (see below)
+``sub_lag``         ``(R, I, P)``        months of shortage before substitution starts
+``ceiling_scale``   ``(R, T, P)``        multiplier of the inventory ceiling in month
+                                         ``t`` (above 1: hoarding ahead of a policy date)
 ``short``           ``(R, T, I, P)``     unmet demand (tonnes), the kernel's output
 ==================  ===================  =============================================
 
@@ -29,14 +34,24 @@ The recursion
 -------------
 For each path, region ``r``, industry ``i`` and month ``t``::
 
-    allocated = share of the region's supply given to i (see below)
+    keep      = max(1 - sub_rate * max(z, 0), 0)  # z: months short - sub_lag
+    need      = D * keep                    # demand left after substitution
+    allocated = share of the region's supply given to i (see below, from D)
     available = stock + allocated
-    used      = min(available, D)
-    short     = D - used
+    used      = min(available, need)
+    short     = need - used
+    z         = z + [short > SHARE_TOL * need]
     rest      = available - used
     catch_up  = min(rest, backlog)          # deferred orders made up first
     backlog   = backlog - catch_up + deferred_share * short
-    stock     = min(rest - catch_up, cap_cover * D)
+    stock     = min(rest - catch_up, cap_cover * ceiling_scale[t] * need)
+
+Substitution and demand reduction grow with the length of a shortage: ``z`` starts
+at ``-sub_lag`` and counts the months the industry is short; once it is positive,
+each further month of shortage removes ``sub_rate`` of the industry's demand for
+good (redesigns are not undone within the horizon). The allocation is computed from
+the demand before substitution (buyers keep their contracted share; what they no
+longer need goes to their stock, up to the ceiling).
 
 Part of a month's unmet demand (``deferred_share``) is deferred: the output is made
 later, when supply allows, and competes with restocking; the rest is lost. ``short``
@@ -290,6 +305,9 @@ def _check_kernel_inputs(
     stock0: np.ndarray,
     cap_cover: np.ndarray,
     deferred_share: np.ndarray,
+    sub_rate: np.ndarray,
+    sub_lag: np.ndarray,
+    ceiling_scale: np.ndarray,
 ) -> tuple[int, int, int, int]:
     if demand.ndim != 4:
         raise ValueError(f"demand must be (region, month, industry, path), got {demand.shape}")
@@ -301,6 +319,9 @@ def _check_kernel_inputs(
         ("stock0", stock0, (R, I, P)),
         ("cap_cover", cap_cover, (R, I, P)),
         ("deferred_share", deferred_share, (R, I, P)),
+        ("sub_rate", sub_rate, (R, I, P)),
+        ("sub_lag", sub_lag, (R, I, P)),
+        ("ceiling_scale", ceiling_scale, (R, T, P)),
     ):
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
@@ -337,6 +358,9 @@ def simulate_shortfall(
     stock0: np.ndarray,
     cap_cover: np.ndarray,
     deferred_share: np.ndarray | None = None,
+    sub_rate: np.ndarray | None = None,
+    sub_lag: np.ndarray | None = None,
+    ceiling_scale: np.ndarray | None = None,
     *,
     mode: int = PROPORTIONAL,
     eligible: Any = None,
@@ -363,6 +387,15 @@ def simulate_shortfall(
     deferred_share : numpy.ndarray, optional
         ``(R, I, P)`` float32 in [0, 1], share of a month's unmet demand deferred
         (made up later from surplus supply); default 0 (all of it lost).
+    sub_rate : numpy.ndarray, optional
+        ``(R, I, P)`` float32 >= 0, share of the industry's demand substituted or
+        cut for each month of shortage beyond ``sub_lag``; default 0 (none).
+    sub_lag : numpy.ndarray, optional
+        ``(R, I, P)`` float32 >= 0, months of shortage before substitution starts;
+        default 0.
+    ceiling_scale : numpy.ndarray, optional
+        ``(R, T, P)`` float32 > 0, multiplier of the inventory ceiling by month
+        (hoarding ahead of a known policy date); default 1.
     mode : int
         :data:`PROPORTIONAL`, :data:`PRIORITY` or :data:`END_USE`.
     eligible : array_like of bool, optional
@@ -385,8 +418,23 @@ def simulate_shortfall(
     """
     if deferred_share is None:
         deferred_share = np.zeros_like(stock0, dtype=np.float32)
+    if sub_rate is None:
+        sub_rate = np.zeros_like(stock0, dtype=np.float32)
+    if sub_lag is None:
+        sub_lag = np.zeros_like(stock0, dtype=np.float32)
+    if ceiling_scale is None:
+        ceiling_scale = np.ones_like(supply_china, dtype=np.float32)
     R, T, I, P = _check_kernel_inputs(  # noqa: E741
-        demand, demand_total, supply_china, supply_other, stock0, cap_cover, deferred_share
+        demand,
+        demand_total,
+        supply_china,
+        supply_other,
+        stock0,
+        cap_cover,
+        deferred_share,
+        sub_rate,
+        sub_lag,
+        ceiling_scale,
     )
     elig, ordr, is_pri = _allocation_arrays(mode, I, eligible, order)
     if out is None:
@@ -401,6 +449,9 @@ def simulate_shortfall(
             stock0,
             cap_cover,
             deferred_share,
+            sub_rate,
+            sub_lag,
+            ceiling_scale,
         )
     ]
     if resolve_backend(backend) == "numba":
@@ -424,6 +475,9 @@ def _simulate_numpy(
     stock0: np.ndarray,
     cap_cover: np.ndarray,
     deferred_share: np.ndarray,
+    sub_rate: np.ndarray,
+    sub_lag: np.ndarray,
+    ceiling_scale: np.ndarray,
     mode: int,
     elig: np.ndarray,
     order: np.ndarray,
@@ -432,8 +486,10 @@ def _simulate_numpy(
 ) -> None:
     """Vectorised reference: one array operation at a time over (R, I, P), month by month."""
     T, I = demand.shape[1], demand.shape[2]  # noqa: E741
+    zero, one, tol = np.float32(0), np.float32(1), np.float32(SHARE_TOL)
     stock = stock0.copy()
     backlog = np.zeros_like(stock0)
+    z = -sub_lag
     for t in range(T):
         d = demand[:, t]  # (R, I, P)
         sd = demand_total[:, t]  # (R, P)
@@ -466,14 +522,17 @@ def _simulate_numpy(
             qs = _safe_div(left, sd)
             qrow = np.where(is_pri[None, :, None], qs[:, None, :], (qr + qs)[:, None, :])
             alloc = base + d * qrow
+        keep = np.maximum(one - sub_rate * np.maximum(z, zero), zero)
+        need = d * keep
         available = stock + alloc
-        used = np.minimum(available, d)
-        short = d - used
+        used = np.minimum(available, need)
+        short = need - used
         out[:, t] = short
+        z = z + (short > tol * need).astype(np.float32)
         rest = available - used
         catch = np.minimum(rest, backlog)
         backlog = (backlog - catch) + deferred_share * short
-        stock = np.minimum(rest - catch, cap_cover * d)
+        stock = np.minimum(rest - catch, (cap_cover * ceiling_scale[:, t][:, None, :]) * need)
 
 
 # --------------------------------------------------------------------------------------
@@ -717,36 +776,50 @@ if NUMBA_AVAILABLE:
             _build_demand_region_nb(r, region_demand, shares, mix, demand, total)
 
     @_jit
-    def _update_rows(d, st, bk, q, cap, df, o):  # pragma: no cover
+    def _update_rows(d, st, bk, z, q, cap, hs, df, sr, o):  # pragma: no cover
         # alloc = d * q; the branch-free min() keeps the loop vectorisable
+        zero = np.float32(0)
+        one = np.float32(1)
+        tol = np.float32(SHARE_TOL)
         for k in range(d.shape[0]):
             dk = d[k]
+            zk = z[k]
+            kf = one - sr[k] * (zk if zk > zero else zero)
+            nk = dk * (kf if kf > zero else zero)
             av = st[k] + dk * q[k]
-            u = av if av < dk else dk
-            s = dk - u
+            u = av if av < nk else nk
+            s = nk - u
             o[k] = s
+            z[k] = zk + (one if s > tol * nk else zero)
             rest = av - u
             b = bk[k]
             c = rest if rest < b else b
             bk[k] = (b - c) + df[k] * s
             rest = rest - c
-            ceiling = cap[k] * dk
+            ceiling = (cap[k] * hs[k]) * nk
             st[k] = rest if rest < ceiling else ceiling
 
     @_jit
-    def _update_rows_base(d, st, bk, base, q, cap, df, o):  # pragma: no cover
+    def _update_rows_base(d, st, bk, z, base, q, cap, hs, df, sr, o):  # pragma: no cover
+        zero = np.float32(0)
+        one = np.float32(1)
+        tol = np.float32(SHARE_TOL)
         for k in range(d.shape[0]):
             dk = d[k]
+            zk = z[k]
+            kf = one - sr[k] * (zk if zk > zero else zero)
+            nk = dk * (kf if kf > zero else zero)
             av = st[k] + (base[k] + dk * q[k])
-            u = av if av < dk else dk
-            s = dk - u
+            u = av if av < nk else nk
+            s = nk - u
             o[k] = s
+            z[k] = zk + (one if s > tol * nk else zero)
             rest = av - u
             b = bk[k]
             c = rest if rest < b else b
             bk[k] = (b - c) + df[k] * s
             rest = rest - c
-            ceiling = cap[k] * dk
+            ceiling = (cap[k] * hs[k]) * nk
             st[k] = rest if rest < ceiling else ceiling
 
     @_jit
@@ -759,6 +832,9 @@ if NUMBA_AVAILABLE:
         stock0,
         cap_cover,
         deferred_share,
+        sub_rate,
+        sub_lag,
+        ceiling_scale,
         mode,
         elig,
         order,
@@ -775,23 +851,40 @@ if NUMBA_AVAILABLE:
         qa = np.empty(P, dtype=np.float32)
         qb = np.empty(P, dtype=np.float32)
         rem = np.empty(P, dtype=np.float32)
+        z = np.empty((I, P), dtype=np.float32)
         for i in range(I):
             s0 = stock0[r, i]
             st = stock[i]
+            lg = sub_lag[r, i]
+            zi = z[i]
             for k in range(P):
                 st[k] = s0[k]
+                zi[k] = -lg[k]
         dfr = deferred_share[r]
+        srr = sub_rate[r]
         for t in range(T):
             dt = demand[r, t]
             ot = out[r, t]
             sd = demand_total[r, t]
             sc = supply_china[r, t]
             sn = supply_other[r, t]
+            hs = ceiling_scale[r, t]
             if mode == 0:  # PROPORTIONAL
                 for k in range(P):
                     qa[k] = (sc[k] + sn[k]) / sd[k] if sd[k] > zero else zero
                 for i in range(I):
-                    _update_rows(dt[i], stock[i], backlog[i], qa, cap_cover[r, i], dfr[i], ot[i])
+                    _update_rows(
+                        dt[i],
+                        stock[i],
+                        backlog[i],
+                        z[i],
+                        qa,
+                        cap_cover[r, i],
+                        hs,
+                        dfr[i],
+                        srr[i],
+                        ot[i],
+                    )
             elif mode == 2:  # END_USE
                 for k in range(P):
                     qb[k] = zero
@@ -809,11 +902,29 @@ if NUMBA_AVAILABLE:
                 for i in range(I):
                     if elig[i]:
                         _update_rows(
-                            dt[i], stock[i], backlog[i], qa, cap_cover[r, i], dfr[i], ot[i]
+                            dt[i],
+                            stock[i],
+                            backlog[i],
+                            z[i],
+                            qa,
+                            cap_cover[r, i],
+                            hs,
+                            dfr[i],
+                            srr[i],
+                            ot[i],
                         )
                     else:
                         _update_rows(
-                            dt[i], stock[i], backlog[i], qb, cap_cover[r, i], dfr[i], ot[i]
+                            dt[i],
+                            stock[i],
+                            backlog[i],
+                            z[i],
+                            qb,
+                            cap_cover[r, i],
+                            hs,
+                            dfr[i],
+                            srr[i],
+                            ot[i],
                         )
             else:  # PRIORITY
                 for k in range(P):
@@ -850,11 +961,30 @@ if NUMBA_AVAILABLE:
                 for i in range(I):
                     if is_pri[i]:
                         _update_rows_base(
-                            dt[i], stock[i], backlog[i], base[i], qb, cap_cover[r, i], dfr[i], ot[i]
+                            dt[i],
+                            stock[i],
+                            backlog[i],
+                            z[i],
+                            base[i],
+                            qb,
+                            cap_cover[r, i],
+                            hs,
+                            dfr[i],
+                            srr[i],
+                            ot[i],
                         )
                     else:
                         _update_rows(
-                            dt[i], stock[i], backlog[i], qa, cap_cover[r, i], dfr[i], ot[i]
+                            dt[i],
+                            stock[i],
+                            backlog[i],
+                            z[i],
+                            qa,
+                            cap_cover[r, i],
+                            hs,
+                            dfr[i],
+                            srr[i],
+                            ot[i],
                         )
 
     @_jit
@@ -866,6 +996,9 @@ if NUMBA_AVAILABLE:
         stock0,
         cap_cover,
         deferred_share,
+        sub_rate,
+        sub_lag,
+        ceiling_scale,
         mode,
         elig,
         order,
@@ -882,6 +1015,9 @@ if NUMBA_AVAILABLE:
                 stock0,
                 cap_cover,
                 deferred_share,
+                sub_rate,
+                sub_lag,
+                ceiling_scale,
                 mode,
                 elig,
                 order,
@@ -898,6 +1034,9 @@ if NUMBA_AVAILABLE:
         stock0,
         cap_cover,
         deferred_share,
+        sub_rate,
+        sub_lag,
+        ceiling_scale,
         mode,
         elig,
         order,
@@ -914,6 +1053,9 @@ if NUMBA_AVAILABLE:
                 stock0,
                 cap_cover,
                 deferred_share,
+                sub_rate,
+                sub_lag,
+                ceiling_scale,
                 mode,
                 elig,
                 order,

@@ -50,14 +50,24 @@ _TOP_KEYS = (
     "industry_shares",
     "demand_growth",
     "substitution_per_year",
+    "substitution_lag_months",
     "inventory_cover_weeks",
     "restock_multiple",
     "opening_stock_ratio",
     "deferred_share",
     "magnet_content_kg",
     "new_capacity",
+    "hoarding",
+    "reroute_share",
 )
-_OPTIONAL_TOP = ("description", "new_capacity", "embedded_share")
+_OPTIONAL_TOP = (
+    "reroute_share",
+    "description",
+    "new_capacity",
+    "embedded_share",
+    "substitution_lag_months",
+    "hoarding",
+)
 
 
 def default_params_path() -> Path:
@@ -118,6 +128,32 @@ class CapacityProject:
     utilisation: Dist
 
 
+@dataclass(frozen=True)
+class PolicyDate:
+    """A policy date buyers know in advance and hoard ahead of.
+
+    Buyers may hold up to ``hoarding.multiple`` x their usual ceiling in the months
+    ``m`` with ``announced <= m < date``, ``m >= date - lead`` (the lead drawn per
+    path) and ``m < withdrawn`` (a measure suspended before it took effect).
+    """
+
+    date: str
+    announced: str
+    withdrawn: str | None
+    regions: tuple[str, ...]
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Hoarding:
+    """Restocking above the usual ceiling ahead of known policy dates."""
+
+    multiple: Dist
+    lead_months: Dist
+    dates: tuple[PolicyDate, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class PropagationParams:
     """Validated parameters of the propagation layer (see ``priors/propagation.yaml``).
@@ -147,7 +183,10 @@ class PropagationParams:
     growth : tuple of Dist
         Per industry: growth per year (enters as a mix shift).
     substitution : Dist
-        Share of demand substituted or thrifted away per year (linear in time).
+        Share of an industry's demand substituted or cut per year of shortage
+        beyond the lag (the kernel's ``sub_rate`` x 12).
+    substitution_lag : Dist
+        Months of shortage before substitution and demand reduction start.
     cover_weeks : tuple of Dist
         Per industry: inventory cover in weeks (LogNormal or Fixed).
     cover_correlation : float
@@ -161,6 +200,11 @@ class PropagationParams:
     content_kg : tuple
         Per industry: kg of magnet per unit of output (``Dist``) or ``None``.
     projects : tuple of CapacityProject
+    hoarding : Hoarding or None
+        Hoarding ahead of known policy dates (``None``: none).
+    reroute_share : Dist
+        Share of China's shipments to a region beyond its China-sourced need that is
+        re-exported to regions short of theirs (customs record the first destination).
     path : str
         Where the parameters came from.
     digest : str
@@ -187,6 +231,9 @@ class PropagationParams:
     deferred_share: Dist
     content_kg: tuple[Dist | None, ...]
     projects: tuple[CapacityProject, ...] = field(default=())
+    substitution_lag: Dist = field(default_factory=lambda: Dist.fixed(0.0, "no lag"))
+    hoarding: Hoarding | None = None
+    reroute_share: Dist = field(default_factory=lambda: Dist.fixed(0.0, "no re-routing"))
     path: str = "<mapping>"
     digest: str = ""
 
@@ -263,6 +310,7 @@ class PropagationParams:
         for ind, d in zip(self.industries, self.growth, strict=True):
             add("demand_growth", ind, d)
         add("substitution_per_year", "all", self.substitution)
+        add("substitution_lag_months", "all", self.substitution_lag)
         for ind, d in zip(self.industries, self.cover_weeks, strict=True):
             add("inventory_cover_weeks", ind, d)
         add("restock_multiple", "all", self.restock_multiple)
@@ -274,6 +322,10 @@ class PropagationParams:
         for p in self.projects:
             for attr in ("capacity_tpy", "delay_months", "ramp_months", "utilisation"):
                 add(f"new_capacity.{attr}", f"{p.region}: {p.name}", getattr(p, attr))
+        add("reroute_share", "all", self.reroute_share)
+        if self.hoarding is not None:
+            add("hoarding.multiple", "all", self.hoarding.multiple)
+            add("hoarding.lead_months", "all", self.hoarding.lead_months)
         return rows
 
 
@@ -369,6 +421,15 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         low=0.0,
         high=1.0,
     )
+    lag = Dist.fixed(0.0, "no lag")
+    if "substitution_lag_months" in raw:
+        lag = _dist(
+            raw.get("substitution_lag_months"),
+            "substitution_lag_months",
+            problems,
+            allowed=("Uniform", "Fixed", "LogNormal"),
+            low=0.0,
+        )
     cover_raw = raw.get("inventory_cover_weeks")
     correlation = 0.0
     if isinstance(cover_raw, Mapping):
@@ -414,13 +475,25 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
     )
     content = _parse_content(raw.get("magnet_content_kg"), industries, units, problems)
     projects = _parse_projects(raw.get("new_capacity", []), region_names, problems)
+    hoarding = _parse_hoarding(raw.get("hoarding"), region_names, problems)
+    reroute = Dist.fixed(0.0, "no re-routing")
+    if "reroute_share" in raw:
+        reroute = _dist(
+            raw.get("reroute_share"),
+            "reroute_share",
+            problems,
+            allowed=("Fixed", "Uniform", "Beta"),
+            low=0.0,
+            high=1.0,
+        )
 
     problems.raise_if_any(source)
     digest = hashlib.sha256(
         json.dumps(raw, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()
     assert restock is not None and shares_info is not None and substitution is not None
-    assert opening is not None and deferred is not None
+    assert opening is not None and deferred is not None and lag is not None
+    assert reroute is not None
     return PropagationParams(
         regions=tuple(regions),
         industries=tuple(industries),
@@ -442,6 +515,9 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         deferred_share=deferred,
         content_kg=tuple(content[i] for i in industries),
         projects=tuple(projects),
+        substitution_lag=lag,
+        hoarding=hoarding,
+        reroute_share=reroute,
         path=source,
         digest=digest,
     )
@@ -741,3 +817,74 @@ def _parse_projects(raw: Any, regions: Sequence[str], problems: Problems) -> lis
             assert cap and delay and ramp and util
             out.append(CapacityProject(name, str(region), start, cap, delay, ramp, util))
     return out
+
+
+def _parse_hoarding(raw: Any, regions: Sequence[str], problems: Problems) -> Hoarding | None:
+    """Parse the optional ``hoarding`` block: two distributions and the policy dates."""
+    if raw is None:
+        return None
+    if not problems.mapping(raw, "hoarding", "multiple, lead_months and dates"):
+        return None
+    problems.keys(raw, ("multiple", "lead_months", "dates"), "hoarding")
+    multiple = _dist(
+        raw.get("multiple"),
+        "hoarding.multiple",
+        problems,
+        allowed=("Fixed", "Uniform", "LogNormal"),
+        low=1.0,
+    )
+    lead = _dist(
+        raw.get("lead_months"),
+        "hoarding.lead_months",
+        problems,
+        allowed=("Fixed", "Uniform"),
+        low=0.0,
+    )
+    dates_raw = raw.get("dates", [])
+    if not isinstance(dates_raw, list):
+        problems.add("hoarding.dates", "must be a list of policy dates")
+        dates_raw = []
+    keys = ("date", "announced", "withdrawn", "regions", "reason", "source")
+    dates: list[PolicyDate] = []
+    for k, spec in enumerate(dates_raw):
+        where = f"hoarding.dates[{k}]"
+        if not problems.mapping(spec, where, "date, announced, reason and source"):
+            continue
+        problems.keys(spec, keys, where)
+        months = {}
+        for key in ("date", "announced", "withdrawn"):
+            value = spec.get(key)
+            if value is None and key == "withdrawn":
+                months[key] = None
+                continue
+            if not MONTH_RE.match(str(value)):
+                problems.add(f"{where}.{key}", f"must be a month YYYY-MM, got {clip(value)}")
+            months[key] = str(value)
+        sel = spec.get("regions", list(regions))
+        if not isinstance(sel, list) or not sel:
+            problems.add(f"{where}.regions", "must be a non-empty list of regions")
+            sel = []
+        for name in sel:
+            if name not in regions:
+                problems.add(
+                    f"{where}.regions",
+                    f"unknown region {clip(name)}{suggest(str(name), regions)}",
+                )
+        reason = problems.one_line(spec.get("reason"), f"{where}.reason")
+        src = problems.one_line(spec.get("source"), f"{where}.source")
+        ok = all(v is None or MONTH_RE.match(v) for v in months.values())
+        if ok and months["announced"] > months["date"]:
+            problems.add(f"{where}.announced", "must not be after the date")
+        dates.append(
+            PolicyDate(
+                months["date"] or "",
+                months["announced"] or "",
+                months["withdrawn"],
+                tuple(str(n) for n in sel),
+                reason,
+                src,
+            )
+        )
+    if multiple is None or lead is None:
+        return None
+    return Hoarding(multiple, lead, tuple(dates))

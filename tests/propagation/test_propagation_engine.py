@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import xarray as xr
 
+from riskmodel.config.dists import Dist
 from riskmodel.exceptions import ScenarioError
 from riskmodel.propagation import (
     ForecastInputError,
@@ -124,10 +127,13 @@ def test_deeper_cut_more_shortage(make_paths, bundled_params):
 
 def test_end_use_denial_hurts_defense(make_paths, bundled_params):
     p = make_paths(n_paths=30, n_months=12, approval=(20.0, 1.0), seed=3)
-    prop = propagate(p, bundled_params, n_paths=256, seed=2, block_size=64)
+    # the allocation alone: with substitution a worse-supplied industry cuts its
+    # demand sooner, so "never worse off" holds only without it
+    params = replace(bundled_params, substitution=Dist.fixed(0.0))
+    prop = propagate(p, params, n_paths=256, seed=2, block_size=64)
     deny = propagate(
         p,
-        bundled_params,
+        params,
         n_paths=256,
         seed=2,
         block_size=64,
@@ -238,7 +244,7 @@ def test_regions_without_data_are_left_out(make_paths, bundled_params):
     assert "EU=Germany" in out.attrs["region_destinations"]
 
 
-def test_substitution_lowers_shortage(make_paths, tiny_raw_builder):
+def test_substitution_grows_with_the_shortage(make_paths, tiny_raw_builder):
     from riskmodel.propagation import parse_params
 
     p = make_paths(n_paths=20, n_months=24, destinations=["World", "United States"])
@@ -246,13 +252,103 @@ def test_substitution_lowers_shortage(make_paths, tiny_raw_builder):
     raw = tiny_raw_builder(base_demand=(12 * 900.0, 12 * 9100.0))
     none = propagate(p, parse_params(raw), seed=1)
     raw["substitution_per_year"] = {"dist": "Fixed", "value": 0.1, "reason": "t", "judgement": True}
+    raw["substitution_lag_months"] = {"dist": "Fixed", "value": 3, "reason": "t", "judgement": True}
     some = propagate(p, parse_params(raw), seed=1)
-    assert float(some["expected_shortfall_t"].sum()) < float(none["expected_shortfall_t"].sum())
-    # substitution cuts demand, not the first month's
-    first = {"month": p.month.values[0]}
+    short = {"threshold": 0.0}
+    total_none = float(none["expected_shortfall_t"].sum())
+    assert float(some["expected_shortfall_t"].sum()) < total_none
+    # nothing changes until a shortage has lasted the lag: the first months are equal
+    first = {"month": p.month.values[:4]}
     np.testing.assert_allclose(
-        some["expected_demand_t"].sel(first), none["expected_demand_t"].sel(first), rtol=1e-6
+        some["expected_shortfall_t"].sel(first), none["expected_shortfall_t"].sel(first), rtol=1e-6
     )
-    assert (
-        some["expected_demand_t"].isel(month=-1) < none["expected_demand_t"].isel(month=-1)
-    ).all()
+    # the gap widens as shortages last: later months gain more than earlier ones
+    gain = (none["p_short"] - some["p_short"]).sel(short).mean(["region", "industry"])
+    assert float(gain.isel(month=slice(-6, None)).mean()) > float(
+        gain.isel(month=slice(4, 10)).mean()
+    )
+    # demand is reported before substitution (the shortfall share's denominator)
+    np.testing.assert_allclose(some["expected_demand_t"], none["expected_demand_t"], rtol=1e-6)
+
+
+def test_no_substitution_without_shortage(make_paths, tiny_raw_builder):
+    from riskmodel.propagation import parse_params
+
+    p = make_paths(n_paths=10, n_months=12, destinations=["World", "United States"])
+    raw = tiny_raw_builder(base_demand=(12 * 100.0, 12 * 1000.0))  # China ships plenty
+    none = propagate(p, parse_params(raw), seed=1)
+    raw["substitution_per_year"] = {"dist": "Fixed", "value": 0.5, "reason": "t", "judgement": True}
+    some = propagate(p, parse_params(raw), seed=1)
+    assert float(none["expected_shortfall_t"].sum()) == 0.0
+    xr.testing.assert_equal(some["p_short"], none["p_short"])
+
+
+def test_physical_exports_replace_reporting_noise(make_paths, bundled_params):
+    p = make_paths(n_paths=30, n_months=12, seed=4)
+    rng = np.random.default_rng(0)
+    approval = p["exports"] / p["counterfactual"]
+    noisy = p.copy()
+    noisy["exports"] = p["exports"] * np.exp(rng.standard_t(4, size=p["exports"].shape) * 0.4)
+    noisy["approval"] = approval
+    clean = propagate(p, bundled_params, seed=3)
+    from_latent = propagate(noisy, bundled_params, seed=3)
+    reported = propagate(noisy.drop_vars("approval"), bundled_params, seed=3)
+    # counterfactual x approval is the noise-free flow: the same result as clean paths
+    np.testing.assert_allclose(from_latent["p_short"], clean["p_short"], atol=1e-12)
+    assert from_latent.attrs["china_supply"] == "counterfactual x approval"
+    assert reported.attrs["china_supply"] == "exports"
+    assert not np.allclose(reported["p_short"], clean["p_short"])
+    # an explicit physical variable wins
+    explicit = noisy.assign(exports_physical=p["exports"])
+    out = propagate(explicit, bundled_params, seed=3)
+    assert out.attrs["china_supply"] == "exports_physical"
+    np.testing.assert_allclose(out["p_short"], clean["p_short"], atol=1e-12)
+    # and the optional variables survive validation (riskmodel shortage reads paths.nc)
+    assert "approval" in validate_paths(noisy).data_vars
+
+
+def test_hoarding_ahead_of_a_known_date_keeps_surplus(make_paths, tiny_raw_builder):
+    from riskmodel.propagation import parse_params
+
+    # surplus until 2026-06, then China stops shipping: stock held ahead of the date
+    # (announced 2026-01, lead 4 months) lasts longer into the stop
+    p = make_paths(
+        n_paths=5, n_months=12, destinations=["World", "United States"], approval=(50, 1)
+    )
+    p["exports"] = p["exports"].where(p.month < "2026-07", 0.0) * xr.where(
+        p.month < "2026-07", 2.0, 1.0
+    )
+    raw = tiny_raw_builder(base_demand=(12 * 450.0, 12 * 4550.0))
+    base = propagate(p, parse_params(raw), seed=1)
+    raw["hoarding"] = {
+        "multiple": {"dist": "Fixed", "value": 2.0, "reason": "t", "judgement": True},
+        "lead_months": {"dist": "Fixed", "value": 4.0, "reason": "t", "judgement": True},
+        "dates": [{"date": "2026-07", "announced": "2026-01", "reason": "t", "source": "t"}],
+    }
+    hoard = propagate(p, parse_params(raw), seed=1)
+    # auto: half a month of cover (doubled by hoarding), non-China supply half of demand
+    aug = {"month": "2026-08", "threshold": 0.0, "industry": "auto"}
+    assert float(base["p_short"].sel(aug).min()) == 1.0
+    assert float(hoard["p_short"].sel(aug).max()) == 0.0
+    # before the window nothing differs; a withdrawn date has no window left
+    early = {"month": ["2026-01", "2026-02", "2026-03"]}
+    xr.testing.assert_equal(hoard["p_short"].sel(early), base["p_short"].sel(early))
+    raw["hoarding"]["dates"][0]["withdrawn"] = "2026-01"
+    xr.testing.assert_equal(propagate(p, parse_params(raw), seed=1)["p_short"], base["p_short"])
+
+
+def test_reroute_moves_excess_to_regions_below_need():
+    from riskmodel.propagation.engine import _reroute
+
+    f32 = np.float32
+    # region 0 gets 150 for a need of 100, region 1 gets 60 for 100, region 2 exactly 100
+    china = np.array([150, 60, 100], dtype=f32).reshape(3, 1, 1)
+    need = np.full((3, 1, 1), 100, dtype=f32)
+    full = _reroute(china, need, np.array([1.0], dtype=f32))
+    np.testing.assert_allclose(full.ravel(), [110, 100, 100])  # gap of 40 filled, 10 left
+    half = _reroute(china, need, np.array([0.5], dtype=f32))
+    np.testing.assert_allclose(half.ravel(), [125, 85, 100])
+    none = _reroute(china, need, np.array([0.0], dtype=f32))
+    np.testing.assert_array_equal(none, china)
+    for out in (full, half):
+        np.testing.assert_allclose(out.sum(), china.sum())  # nothing created or lost

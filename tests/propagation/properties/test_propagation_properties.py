@@ -4,6 +4,7 @@
 - the shortfall never exceeds demand and is never negative;
 - the shortfall grows (weakly) as China's supply is cut;
 - permuting the industries permutes the result;
+- substitution (demand cut as a shortage lasts) never adds unmet demand;
 - the vectorised NumPy kernel and the numba loop equal a plain Python loop, and each
   other bit for bit.
 """
@@ -43,6 +44,11 @@ def kernel_inputs(draw, max_r=2, max_t=6, max_i=4, max_p=5):
     cap = (rng.random((R, I, P)) * 3).astype(f32)
     deferred = rng.random((R, I, P)).astype(f32)
     deferred[rng.random(deferred.shape) < 0.3] = 0
+    sub_rate = (rng.random((R, I, P)) * 0.2).astype(f32)
+    sub_rate[rng.random(sub_rate.shape) < 0.3] = 0
+    sub_lag = rng.integers(0, 3, size=(R, I, P)).astype(f32)
+    ceiling_scale = (1 + rng.random((R, T, P))).astype(f32)
+    ceiling_scale[rng.random(ceiling_scale.shape) < 0.5] = 1
     mode = draw(st.sampled_from(MODES))
     eligible = rng.random(I) < 0.6
     order = rng.permutation(I)[: draw(st.integers(0, I))]
@@ -54,6 +60,9 @@ def kernel_inputs(draw, max_r=2, max_t=6, max_i=4, max_p=5):
         "stock0": stock0,
         "cap_cover": cap,
         "deferred_share": deferred,
+        "sub_rate": sub_rate,
+        "sub_lag": sub_lag,
+        "ceiling_scale": ceiling_scale,
         "mode": kernels.MODES[mode],
         "eligible": eligible,
         "order": order,
@@ -68,6 +77,9 @@ def python_loop(
     stock0,
     cap_cover,
     deferred_share,
+    sub_rate,
+    sub_lag,
+    ceiling_scale,
     mode,
     eligible,
     order,
@@ -81,6 +93,7 @@ def python_loop(
         for p in range(P):
             stock = [float(stock0[r, i, p]) for i in range(I)]
             backlog = [0.0] * I
+            z = [-float(sub_lag[r, i, p]) for i in range(I)]
             for t in range(T):
                 d = [float(demand[r, t, i, p]) for i in range(I)]
                 sd = float(demand_total[r, t, p])
@@ -109,13 +122,18 @@ def python_loop(
                     for i in range(I):
                         alloc[i] += d[i] * (qs + (0.0 if i in order else qr))
                 for i in range(I):
+                    keep = max(1.0 - float(sub_rate[r, i, p]) * max(z[i], 0.0), 0.0)
+                    need = d[i] * keep
                     available = stock[i] + alloc[i]
-                    used = min(available, d[i])
-                    short[r, t, i, p] = d[i] - used
+                    used = min(available, need)
+                    short[r, t, i, p] = need - used
+                    if short[r, t, i, p] > kernels.SHARE_TOL * need:
+                        z[i] += 1.0
                     spare = available - used
                     catch = min(spare, backlog[i])
                     backlog[i] += float(deferred_share[r, i, p]) * short[r, t, i, p] - catch
-                    stock[i] = min(spare - catch, float(cap_cover[r, i, p]) * d[i])
+                    ceiling = float(cap_cover[r, i, p]) * float(ceiling_scale[r, t, p]) * need
+                    stock[i] = min(spare - catch, ceiling)
     return short
 
 
@@ -163,8 +181,11 @@ def test_no_shortage_when_supply_covers_demand(inputs, margin, mode):
 def test_shortage_grows_with_the_cut(inputs, cut_a, cut_b):
     lo, hi = sorted((cut_a, cut_b))
     china = inputs["supply_china"]
-    mild = run(inputs, supply_china=(china * np.float32(1 - lo)).astype(np.float32))
-    deep = run(inputs, supply_china=(china * np.float32(1 - hi)).astype(np.float32))
+    # without substitution: a deeper cut brings substitution forward, which can leave
+    # less unmet demand later (test_substitution_never_adds_shortage covers it)
+    none = np.zeros_like(inputs["sub_rate"])
+    mild = run(inputs, supply_china=(china * np.float32(1 - lo)).astype(np.float32), sub_rate=none)
+    deep = run(inputs, supply_china=(china * np.float32(1 - hi)).astype(np.float32), sub_rate=none)
     scale = max(1.0, float(inputs["demand"].max()))
     # month by month and cumulatively, a deeper cut never leaves less unmet demand
     assert (deep >= mild - 1e-4 * scale).all()
@@ -185,6 +206,8 @@ def test_invariant_to_industry_order(inputs, rnd):
         "stock0": inputs["stock0"][:, perm],
         "cap_cover": inputs["cap_cover"][:, perm],
         "deferred_share": inputs["deferred_share"][:, perm],
+        "sub_rate": inputs["sub_rate"][:, perm],
+        "sub_lag": inputs["sub_lag"][:, perm],
         "eligible": inputs["eligible"][perm],
         "order": inverse[inputs["order"]],
     }
@@ -195,3 +218,21 @@ def test_invariant_to_industry_order(inputs, rnd):
         np.testing.assert_array_equal(shuffled, base)  # the total is an input: exact
     else:
         np.testing.assert_allclose(shuffled, base, rtol=1e-5, atol=1e-5 * scale)
+
+
+@SETTINGS
+@given(kernel_inputs())
+def test_substitution_never_adds_shortage(inputs):
+    without = run(inputs, sub_rate=np.zeros_like(inputs["sub_rate"]))
+    with_sub = run(inputs)
+    scale = max(1.0, float(inputs["demand"].max()))
+    assert (with_sub <= without + 1e-4 * scale).all()
+    # and it does cut unmet demand somewhere once shortages last beyond the lag
+    long_short = {**inputs, "supply_china": np.zeros_like(inputs["supply_china"])}
+    zero = {"supply_other": np.zeros_like(inputs["supply_other"]), "stock0": 0 * inputs["stock0"]}
+    a = run(long_short, **zero, sub_rate=np.zeros_like(inputs["sub_rate"]))
+    b = run(long_short, **zero)
+    cut = (inputs["sub_rate"] > 0) & (inputs["sub_lag"] < inputs["demand"].shape[1] - 1)
+    late = (inputs["demand"] > 0).all(axis=1)  # short every month: z grows each month
+    if (cut & late).any():
+        assert b[:, -1][cut & late].sum() < a[:, -1][cut & late].sum()
