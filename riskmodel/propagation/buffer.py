@@ -817,39 +817,40 @@ def stockout_at_cover(
     return hits / setup.n_paths
 
 
-def write_buffer_outputs(result: BufferResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``buffer.csv``, ``buffer_curve.csv`` and ``buffer.json`` (attrs) atomically.
+def write_buffer_outputs(
+    results: BufferResult | Sequence[BufferResult], out_dir: str | Path
+) -> dict[str, Path]:
+    """Write ``buffer.csv``, ``buffer_curve.csv`` and ``buffer.json`` atomically.
 
     Parameters
     ----------
-    result : BufferResult
-        From :func:`buffer`.
+    results : BufferResult or sequence of BufferResult
+        From :func:`buffer`, one per scenario (their rows are stacked).
     out_dir : str or pathlib.Path
         Folder (created if needed).
 
     Returns
     -------
     dict of str to Path
+        File name -> path written.
     """
     from riskmodel.atomic import atomic_write
 
+    items = [results] if isinstance(results, BufferResult) else list(results)
+    if not items:
+        raise ValueError("nothing to write: no buffer results")
+    table = pd.concat([r.table for r in items], ignore_index=True)
+    curve = pd.concat([r.curve for r in items], ignore_index=True)
+    attrs = {"scenarios": [r.attrs for r in items]}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {
-        "buffer.csv": out / "buffer.csv",
-        "buffer_curve.csv": out / "buffer_curve.csv",
-        "buffer.json": out / "buffer.json",
-    }
+    files = {name: out / name for name in ("buffer.csv", "buffer_curve.csv", "buffer.json")}
+    atomic_write(files["buffer.csv"], lambda p: table.to_csv(p, index=False, float_format="%.6g"))
     atomic_write(
-        files["buffer.csv"],
-        lambda p: result.table.to_csv(p, index=False, float_format="%.6g"),
-    )
-    atomic_write(
-        files["buffer_curve.csv"],
-        lambda p: result.curve.to_csv(p, index=False, float_format="%.6g"),
+        files["buffer_curve.csv"], lambda p: curve.to_csv(p, index=False, float_format="%.6g")
     )
     atomic_write(
         files["buffer.json"],
-        lambda p: Path(p).write_text(json.dumps(result.attrs, indent=2, default=str) + "\n"),
+        lambda p: Path(p).write_text(json.dumps(attrs, indent=2, default=str) + "\n"),
     )
     return files
