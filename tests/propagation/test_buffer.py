@@ -137,6 +137,11 @@ def test_chosen_cover_reaches_its_target_on_independent_paths(paths, sized, targ
 
 
 def test_without_a_buffer_the_risk_is_the_propagations(paths):
+    # paths that also carry the forecast's approval, not exactly exports / counterfactual
+    # (as the forecast's do, with reporting noise): both must read the same supply
+    rng = np.random.default_rng(0)
+    noise = rng.lognormal(0.0, 0.2, paths["exports"].shape)
+    paths = paths.assign(approval=paths["exports"] / paths["counterfactual"] * noise)
     res = buffer(paths, n_paths=None, seed=3, horizon=12)
     ds = propagate(paths, seed=stage_seeds(3).shortage)
     np.testing.assert_allclose(res.p_stockout(0.0), ds["p_stockout_within_horizon"].values)
