@@ -36,6 +36,7 @@ _API = {
     "FittedModel": "riskmodel.models.fit",
     "forecast_table": "riskmodel.forecast",
     "propagate": "riskmodel.propagation",
+    "buffer": "riskmodel.propagation.buffer",
     "write_shortage_outputs": "riskmodel.propagation",
     "read_customs": "riskmodel.customs",
     "load_bundled_customs": "riskmodel.customs",

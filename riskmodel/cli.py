@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "riskmodel.commands.forecast",
     "riskmodel.commands.shortage",
     "riskmodel.commands.drivers",
+    "riskmodel.commands.buffer",
     "riskmodel.commands.report",
     "riskmodel.commands.backtest",
     "riskmodel.commands.shocks",

@@ -115,6 +115,10 @@ LAZY_RELIED_ON: dict[tuple[str, str], str] = {
         "the scheduled run reruns the propagation (numba kernels) to decompose the headline "
         "risks; rendering a report reads drivers.csv and never imports it"
     ),
+    ("riskmodel.report.buffer", "riskmodel.propagation.buffer"): (
+        "the scheduled run reruns the propagation (numba kernels) to size the buffers; "
+        "rendering a report reads buffer.csv and never imports it"
+    ),
 }
 
 #: Rules today's code breaks, by the key the checks report. Fix the code, then delete

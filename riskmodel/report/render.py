@@ -34,6 +34,7 @@ import pandas as pd
 
 from riskmodel import __version__
 from riskmodel.atomic import atomic_write, write_text
+from riskmodel.report.buffer import BUFFER_FILES, buffer_section, draw_buffer_figure
 from riskmodel.report.changes import (
     SUMMARY_SCHEMA,
     compare_summaries,
@@ -269,6 +270,7 @@ def render_report(
             _heatmap_section(run, figs),
             _stockout_section(run, figs),
             drivers_section(run, figs),
+            buffer_section(run, figs),
             _fan_section(run, figs),
             _approval_section(run, figs, events),
             _episodes_section(figs),
@@ -340,6 +342,7 @@ def _draw_figures(
                 f"drivers_{_safe_name(s.name)}.png",
                 lambda p, s=s, t=title: drivers_figure(s.drivers, p, title=t),
             )
+    draw_buffer_figure(run, draw)
     episodes = _episode_inputs()
     if episodes is not None:
         table_, doc = episodes
@@ -404,6 +407,9 @@ def _copy_stage_files(run: ReportInputs, out: Path) -> list[str]:
                 s.files.get(name),
                 lambda p, f=frame: f.to_csv(p, index=False, float_format="%.6g"),
             )
+        for name in BUFFER_FILES:
+            if name in s.files:
+                put(f"{base}/{name}", s.files[name], lambda p: None)
     return written
 
 

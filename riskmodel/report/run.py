@@ -231,6 +231,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
     RiskModelError
         For bad data, priors, scenarios or settings; the previous report is kept.
     """
+    from riskmodel.report.buffer import attach_buffer, write_buffer
     from riskmodel.report.drivers import DRIVER_PATHS_FACTOR, write_drivers
     from riskmodel.report.inputs import ReportInputs, ScenarioResult
     from riskmodel.report.progress import Progress
@@ -288,8 +289,14 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                         seed=options.seed,
                         n_paths=DRIVER_PATHS_FACTOR * options.n_paths,
                     )
+                    write_buffer(paths_ds, where, scenario=scenario, seed=options.seed)
                 results.append(
-                    ScenarioResult.from_dirs(scenario.name, where, description=scenario.description)
+                    attach_buffer(
+                        ScenarioResult.from_dirs(
+                            scenario.name, where, description=scenario.description
+                        ),
+                        where,
+                    )
                 )
             with progress.stage("render report"):
                 diagnostics = fitted.diagnostics_dict()
