@@ -92,6 +92,7 @@ from riskmodel.propagation.engine import (
     _build_inputs,
     _root_seed,
     _Shared,
+    physical_exports,
 )
 from riskmodel.propagation.io import validate_paths
 from riskmodel.propagation.params import PropagationParams, load_params
@@ -312,7 +313,7 @@ class _Setup:
         block_size: int,
         kernel: str,
     ) -> _Setup:
-        ds = validate_paths(paths)
+        ds = validate_paths(physical_exports(paths)[0])
         if params is None or isinstance(params, (str, Path)):
             params = load_params(params)
         if not isinstance(params, PropagationParams):

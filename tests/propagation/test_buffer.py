@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from statistics import NormalDist
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ import pytest
 import riskmodel
 from riskmodel.cli import main
 from riskmodel.commands import buffer as buffer_command
+from riskmodel.config import Dist
 from riskmodel.propagation import buffer as buffer_module
 from riskmodel.propagation import parse_params, propagate, read_paths
 from riskmodel.propagation.buffer import (
@@ -73,21 +75,36 @@ def test_risk_against_cover_curve_is_monotone(sized):
     np.testing.assert_allclose(first["p_stockout"], t5.loc[first.index, "p_stockout_no_buffer"])
 
 
-def test_more_stock_never_causes_a_stock_out_path_by_path(paths):
-    # the kernel itself, path by path and cell by cell, on a ladder of covers
-    setup = _Setup.build(paths, None, None, 12, 3000, 7, 4096, "auto")
+def _ladder(paths, params):
+    setup = _Setup.build(paths, params, None, 12, 3000, 7, 4096, "auto")
     (_, _, draws), *_ = list(setup.chunks())
     chunk = _Chunk(setup, draws)
+    for c in (0.0, 0.5, 2.0, 5.0, 10.0, 20.0, 40.0):
+        yield chunk.run(np.full(chunk.stock0.shape, c))
+
+
+def test_more_stock_never_causes_a_stock_out_path_by_path(paths):
+    # the kernel itself, path by path and cell by cell, on a ladder of covers: the
+    # stock-out event (what the buffer is sized on) never appears with more stock
     previous = None
     counts = []
-    for c in (0.0, 0.5, 2.0, 5.0, 10.0, 20.0, 40.0):
-        short, unmet = chunk.run(np.full(chunk.stock0.shape, c))
+    for short, _ in _ladder(paths, None):
         if previous is not None:
-            assert not (short & ~previous[0]).any()
-            assert np.all(unmet <= previous[1] + 1e-6 * (1 + previous[1]))
-        previous = short, unmet
+            assert not (short & ~previous).any()
+        previous = short
         counts.append(int(short.sum()))
     assert counts[0] > 3 * counts[-1]  # the ladder does remove stock-outs
+
+
+def test_more_stock_never_adds_unmet_demand_without_substitution(paths, bundled_params):
+    # Unmet tonnes are monotone in stock only without substitution: with it, a shorter
+    # shortage cuts less demand for good, which may leave a little more unmet later.
+    params = replace(bundled_params, substitution=Dist.fixed(0.0))
+    previous = None
+    for _, unmet in _ladder(paths, params):
+        if previous is not None:
+            assert np.all(unmet <= previous + 1e-6 * (1 + previous))
+        previous = unmet
 
 
 def test_needed_cover_agrees_with_direct_simulation(paths, sized):
