@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "riskmodel.commands.shortage",
     "riskmodel.commands.drivers",
     "riskmodel.commands.report",
+    "riskmodel.commands.watch",
     "riskmodel.commands.backtest",
     "riskmodel.commands.shocks",
 )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -216,9 +217,16 @@ class WatchResult:
                 f"{len(known)} figure(s) of {first}..{last} were already observed when the "
                 f"forecast was made (before {self.origin}); not scored"
             )
+        groups: dict[tuple[str, str], list[Check]] = {}
         for c in self.checks:
             if c.status != SCORED and (before_origin or c.status != "before_origin"):
-                out.append(c.message)
+                groups.setdefault((c.status, c.destination), []).append(c)
+        for (status, dest), group in groups.items():
+            if len(group) == 1:
+                out.append(group[0].message)
+                continue
+            months = format_months(pd.Period(m, freq="M") for c in group for m in c.months)
+            out.append(f"{dest} {months} ({len(group)} figures): not scored, {NOT_SCORED[status]}")
         return out
 
 
@@ -423,10 +431,10 @@ def watch(
         where = f"{row.file}:{row.line}" if getattr(row, "file", "") else ""
         horizon = (obs_months[-1] - first).n + 1
         status = SCORED
-        if dest not in destinations:
-            status = "destination_not_forecast"
-        elif obs_months[-1] < first:
+        if obs_months[-1] < first:
             status = "before_origin"
+        elif dest not in destinations:
+            status = "destination_not_forecast"
         elif obs_months[0] < first:
             status = "straddles_origin"
         elif obs_months[-1] > last:
@@ -479,6 +487,11 @@ def watch(
     )
 
 
+def scenario_folder(name: str) -> str:
+    """Return the folder name a report gives a scenario (``scenarios/<folder>``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+
+
 def find_forecast(folder: str | Path, *, scenario: str | None = None) -> Path:
     """Find the previous forecast in a forecast folder or a report folder.
 
@@ -515,7 +528,7 @@ def find_forecast(folder: str | Path, *, scenario: str | None = None) -> Path:
             name = str(summary.get("primary_scenario") or "")
         except (OSError, ValueError, AttributeError):
             name = ""
-    candidates = [root / "scenarios" / name / PREDICTIVE_FILE] if name else []
+    candidates = [root / "scenarios" / scenario_folder(name) / PREDICTIVE_FILE] if name else []
     if scenario is not None:
         candidates.append(root / scenario / PATHS_FILE)
     for path in candidates:
@@ -635,5 +648,6 @@ __all__ = [
     "percentile_phrase",
     "place",
     "predictive_sample",
+    "scenario_folder",
     "watch",
 ]
