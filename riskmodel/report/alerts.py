@@ -44,6 +44,7 @@ from riskmodel.forecast.alerts import (
     watch,
 )
 from riskmodel.report.html import esc, table
+from riskmodel.report.tables import pair_label
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ def alerts_section(out_dir: str | Path, changes: dict[str, Any] | None = None) -
         m for m in (changes or {}).get("moved") or [] if m.get("scenario") == data.get("scenario")
     ][:SHOW_MOVES]
     risk = [
-        f"{m['region']} · {m['industry']}, next {m['window']} months: "
+        f"{pair_label(m['region'], m['industry'])}, next {m['window']} months: "
         f"{m['old']:.0%} → {m['new']:.0%} ({m['delta'] * 100:+.0f} pts)"
         for m in moved
         if m.get("old") is not None and m.get("new") is not None

@@ -118,7 +118,7 @@ def test_a_release_far_below_the_previous_forecast_is_flagged_and_explained(tmp_
     html = alerts_section(now, changes)
     assert "World exports in 2026-01 were below" in html
     assert "approval may have dropped again" in html
-    assert "US · automotive_ev, next 6 months: 10% → 40% (+30 pts)" in html
+    assert "US · EV/HEV/PHEV traction motors, next 6 months: 10% → 40% (+30 pts)" in html
     assert "World 2026-01: approval" in html and "5% estimated now" in html
 
 
