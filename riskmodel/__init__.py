@@ -45,6 +45,7 @@ _API = {
     "scheduled_report": "riskmodel.report",
     "ReportOptions": "riskmodel.report",
     "ReportResult": "riskmodel.report",
+    "watch": "riskmodel.forecast.alerts",
     "stage_seeds": "riskmodel.seeds",
     "SamplerConfig": "riskmodel.sampling",
     "DataValidationError": "riskmodel.exceptions",

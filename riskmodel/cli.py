@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "riskmodel.commands.drivers",
     "riskmodel.commands.buffer",
     "riskmodel.commands.report",
+    "riskmodel.commands.watch",
     "riskmodel.commands.backtest",
     "riskmodel.commands.shocks",
 )

@@ -34,6 +34,7 @@ import pandas as pd
 
 from riskmodel import __version__
 from riskmodel.atomic import atomic_write, write_text
+from riskmodel.report.alerts import alerts_section
 from riskmodel.report.buffer import BUFFER_FILES, buffer_section, draw_buffer_figure
 from riskmodel.report.changes import (
     SUMMARY_SCHEMA,
@@ -266,6 +267,7 @@ def render_report(
             _past_forecast_warning(run, generated),
             _headline_section(run, scen_rows),
             _changes_section(changes, prev),
+            alerts_section(out, changes),
             _scenarios_section(run, scen_rows),
             _heatmap_section(run, figs),
             _stockout_section(run, figs),

@@ -231,6 +231,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
     RiskModelError
         For bad data, priors, scenarios or settings; the previous report is kept.
     """
+    from riskmodel.report.alerts import write_release_alerts
     from riskmodel.report.buffer import attach_buffer, write_buffer
     from riskmodel.report.drivers import DRIVER_PATHS_FACTOR, write_drivers
     from riskmodel.report.inputs import ReportInputs, ScenarioResult
@@ -298,6 +299,15 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                         where,
                     )
                 )
+                state.setdefault("headline", paths_ds)
+            write_release_alerts(  # alerts.json: this release against the previous forecast
+                directory,
+                previous_dir=report_paths(options.out).current(),
+                headline_paths=state.pop("headline"),
+                fitted=fitted,
+                customs=sources.customs,
+                product=inputs.product,
+            )
             with progress.stage("render report"):
                 diagnostics = fitted.diagnostics_dict()
                 run_inputs = ReportInputs(
