@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -218,14 +219,12 @@ class FittedModel:
             Before writing, if ``out_dir`` is a file or holds anything but a fit
             (:func:`check_fit_folder`).
         """
-        from riskmodel.report.reuse import file_digest
-
         check_fit_folder(out_dir)
         with atomic_folder(out_dir, replaces=FIT_FILES) as tmp:
             stored_posterior(self.idata).to_netcdf(str(tmp / POSTERIOR_FILE))
             summary = self.approval_summary()
             summary.to_csv(tmp / APPROVAL_FILE, index=False, float_format="%.6g")
-            files = {name: file_digest(tmp / name) for name in (POSTERIOR_FILE, APPROVAL_FILE)}
+            files = {name: _sha256(tmp / name) for name in (POSTERIOR_FILE, APPROVAL_FILE)}
             record = self.diagnostics_dict()
             record[FILES_KEY] = files
             text = json.dumps(record, indent=2) + "\n"
@@ -233,6 +232,15 @@ class FittedModel:
         attrs = {k: _plain(v) for k, v in self.attrs.items()}
         self._saved = _SavedFit(Path(out_dir), attrs, files)
         return Path(out_dir)
+
+
+def _sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _plain(value: Any) -> Any:
@@ -252,11 +260,9 @@ class _SavedFit:
     files: dict[str, str]
 
     def _verified(self, name: str) -> Path:
-        from riskmodel.report.reuse import file_digest
-
         path = self.folder / name
         try:
-            found = file_digest(path)
+            found = _sha256(path)
         except OSError as err:
             raise DamagedFitError(f"{path}: cannot read the file ({err.strerror})") from None
         if found != self.files.get(name):
@@ -388,8 +394,6 @@ def fit_model(
 
 def _saved_record(folder: Path) -> tuple[dict[str, Any], dict[str, str]] | None:
     """``diagnostics.json`` and its recorded file hashes, when the posterior matches them."""
-    from riskmodel.report.reuse import file_digest
-
     try:
         record = json.loads((folder / DIAGNOSTICS_FILE).read_text(encoding="utf-8"))
         files = record.get(FILES_KEY)
@@ -398,7 +402,7 @@ def _saved_record(folder: Path) -> tuple[dict[str, Any], dict[str, str]] | None:
             return None  # saved before hashes were recorded: read the posterior itself
     except (OSError, ValueError, AttributeError):
         return None
-    if file_digest(folder / POSTERIOR_FILE) != files[POSTERIOR_FILE]:
+    if _sha256(folder / POSTERIOR_FILE) != files[POSTERIOR_FILE]:
         raise DamagedFitError(
             f"{folder / POSTERIOR_FILE}: does not match the hash recorded in "
             f"{DIAGNOSTICS_FILE} (changed or damaged since it was saved); refit with "

@@ -214,10 +214,16 @@ def _file_state(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def _fit_identity(cache: Path) -> str | None:
-    """SHA-256 of the cached posterior the forecasts are drawn from (None if absent)."""
+def _fit_identity(fitted: Any, cache: Path) -> str | None:
+    """SHA-256 of the cached posterior the forecasts are drawn from (None if absent).
+
+    A fit saved or loaded by :mod:`riskmodel.models.fit` knows it (checked when loaded).
+    """
     from riskmodel.report.reuse import file_digest
 
+    known = getattr(fitted, "files_sha256", {}).get("posterior.nc")
+    if known:
+        return str(known)
     try:
         return file_digest(cache / "posterior.nc")
     except OSError:
@@ -318,7 +324,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
         store = report_paths(options.out).store
         work = Path(tempfile.mkdtemp(prefix=".work-", dir=store))
         reuse = ReuseStore(store / "reuse", enabled=options.reuse)
-        fit_key = _fit_identity(cache)
+        fit_key = _fit_identity(fitted, cache)
         try:
             results = []
             for scenario in scenarios:
