@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -42,9 +43,56 @@ APPROVAL_FILE = "approval.csv"
 FIT_FILES = (POSTERIOR_FILE, DIAGNOSTICS_FILE, APPROVAL_FILE)
 
 
-@dataclass
+#: Key of ``diagnostics.json`` recording the SHA-256 of the other files of the fit.
+FILES_KEY = "files_sha256"
+#: Groups of the sampler's result that are not saved: the warm-up draws (nothing reads
+#: them after sampling; they were two fifths of the file).
+UNSAVED_GROUPS = ("warmup_posterior", "warmup_sample_stats")
+_REPORT_FIELDS = (
+    "max_rhat",
+    "min_ess_bulk",
+    "min_ess_tail",
+    "divergences",
+    "min_bfmi",
+    "worst_rhat_variable",
+    "worst_ess_variable",
+    "failures",
+)
+
+
+class DamagedFitError(RiskModelError, ValueError):
+    """A saved fit's files do not match the hashes recorded when it was saved."""
+
+
+def stored_posterior(idata: Any) -> Any:
+    """Return what :meth:`FittedModel.save` writes: ``idata`` without its unsaved parts.
+
+    The warm-up groups (:data:`UNSAVED_GROUPS`) and the sampler's unconstrained copies of
+    bounded variables (names ending in ``__``: nothing reads them; the constrained
+    values are kept) are left out. Every value kept is written as it is (float64), so a
+    loaded fit forecasts exactly as the fit in memory did.
+    """
+    import arviz as az
+
+    groups = {g: idata[g] for g in idata.groups() if g not in UNSAVED_GROUPS}
+    post = groups["posterior"]
+    groups["posterior"] = post.drop_vars([v for v in post.data_vars if str(v).endswith("__")])
+    return az.InferenceData(**groups)
+
+
+def _round6(values: np.ndarray) -> np.ndarray:
+    """Round to the 6 significant digits ``approval.csv`` holds (``%.6g``)."""
+    return np.array([float(f"{v:.6g}") for v in np.asarray(values, dtype=float).ravel()]).reshape(
+        np.shape(values)
+    )
+
+
 class FittedModel:
     """A fitted export model: the posterior, what it was fitted on, and how well.
+
+    A fit loaded with :func:`load_fit` reads its posterior only when :attr:`idata` is
+    first used: provenance, diagnostics and the approval table come from the small
+    files beside it, whose hashes were recorded when it was saved.
 
     Attributes
     ----------
@@ -58,9 +106,38 @@ class FittedModel:
         ``gradient_evaluations``.
     """
 
-    idata: Any
-    diagnostics: ConvergenceReport
-    timings: dict[str, Any]
+    def __init__(
+        self,
+        idata: Any,
+        diagnostics: ConvergenceReport,
+        timings: dict[str, Any],
+        *,
+        saved: _SavedFit | None = None,
+    ) -> None:
+        self._idata = idata
+        self.diagnostics = diagnostics
+        self.timings = timings
+        self._saved = saved
+
+    def __repr__(self) -> str:
+        loaded = "loaded" if self._idata is not None else f"not yet read from {self._saved.folder}"
+        return f"FittedModel(posterior {loaded}, passed={self.diagnostics.passed})"
+
+    @property
+    def idata(self) -> Any:
+        """The posterior (read from the saved fit on first use)."""
+        if self._idata is None:
+            self._idata = self._saved.load()
+        return self._idata
+
+    @idata.setter
+    def idata(self, value: Any) -> None:
+        self._idata = value
+
+    @property
+    def files_sha256(self) -> dict[str, str]:
+        """SHA-256 of the saved files (``posterior.nc``, ``approval.csv``); empty if unsaved."""
+        return dict(self._saved.files) if self._saved is not None else {}
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -70,6 +147,8 @@ class FittedModel:
         schedule (``regimes``, ``regime_starts``, ``future_regime_starts``), ``as_of``
         and the model settings the forecast reuses.
         """
+        if self._idata is None:
+            return dict(self._saved.attrs)
         return dict(self.idata.posterior.attrs)
 
     @property
@@ -85,14 +164,20 @@ class FittedModel:
     def approval_summary(self) -> pd.DataFrame:
         """Approval rate per month and destination: mean and 5/50/95% quantiles.
 
+        Values carry the 6 significant digits ``approval.csv`` holds, so a saved fit
+        read back gives the same table as the fit in memory.
+
         Returns
         -------
         pandas.DataFrame
             Columns ``month`` (YYYY-MM), ``destination``, ``mean``, ``q05``, ``q50``, ``q95``.
         """
+        if self._idata is None:
+            return self._saved.approval()
         a = self.idata.posterior["approval"].stack(sample=("chain", "draw"))
         values = a.transpose("sample", "destination", "month").values
-        qs = np.quantile(values, [0.05, 0.5, 0.95], axis=0)
+        qs = _round6(np.quantile(values, [0.05, 0.5, 0.95], axis=0))
+        means = _round6(values.mean(axis=0))
         rows = []
         for j, dest in enumerate(a["destination"].values):
             for k, month in enumerate(a["month"].values):
@@ -100,7 +185,7 @@ class FittedModel:
                     {
                         "month": str(month),
                         "destination": str(dest),
-                        "mean": float(values[:, j, k].mean()),
+                        "mean": float(means[j, k]),
                         "q05": float(qs[0, j, k]),
                         "q50": float(qs[1, j, k]),
                         "q95": float(qs[2, j, k]),
@@ -113,6 +198,8 @@ class FittedModel:
         out = self.diagnostics.to_dict()
         out.update(self.timings)
         out.update({k: v for k, v in self.attrs.items() if k in ("data_hash", "priors_hash")})
+        if self._saved is not None:
+            out[FILES_KEY] = dict(self._saved.files)
         return out
 
     def save(self, out_dir: str | Path) -> Path:
@@ -121,7 +208,10 @@ class FittedModel:
         The three files are written into a temporary sibling folder that then takes
         the place of ``out_dir`` in one rename (:func:`riskmodel.atomic.atomic_folder`),
         so a run killed at any moment leaves the previous fit or this one, never a
-        posterior of one fit beside the diagnostics of another.
+        posterior of one fit beside the diagnostics of another. ``diagnostics.json``
+        records the SHA-256 of the other two (:data:`FILES_KEY`), which
+        :func:`load_fit` checks. The posterior is written without its warm-up draws
+        (:func:`stored_posterior`).
 
         Raises
         ------
@@ -131,12 +221,71 @@ class FittedModel:
         """
         check_fit_folder(out_dir)
         with atomic_folder(out_dir, replaces=FIT_FILES) as tmp:
-            self.idata.to_netcdf(str(tmp / POSTERIOR_FILE))
-            text = json.dumps(self.diagnostics_dict(), indent=2) + "\n"
-            (tmp / DIAGNOSTICS_FILE).write_text(text, encoding="utf-8")
+            stored_posterior(self.idata).to_netcdf(str(tmp / POSTERIOR_FILE))
             summary = self.approval_summary()
             summary.to_csv(tmp / APPROVAL_FILE, index=False, float_format="%.6g")
+            files = {name: _sha256(tmp / name) for name in (POSTERIOR_FILE, APPROVAL_FILE)}
+            record = self.diagnostics_dict()
+            record[FILES_KEY] = files
+            text = json.dumps(record, indent=2) + "\n"
+            (tmp / DIAGNOSTICS_FILE).write_text(text, encoding="utf-8")
+        attrs = {k: _plain(v) for k, v in self.attrs.items()}
+        self._saved = _SavedFit(Path(out_dir), attrs, files)
         return Path(out_dir)
+
+
+def _sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+@dataclass
+class _SavedFit:
+    """Where a saved fit lies, its provenance and the hashes of its files."""
+
+    folder: Path
+    attrs: dict[str, Any]
+    files: dict[str, str]
+
+    def _verified(self, name: str) -> Path:
+        path = self.folder / name
+        try:
+            found = _sha256(path)
+        except OSError as err:
+            raise DamagedFitError(f"{path}: cannot read the file ({err.strerror})") from None
+        if found != self.files.get(name):
+            raise DamagedFitError(
+                f"{path}: does not match the hash recorded in {DIAGNOSTICS_FILE} (changed or "
+                "damaged since it was saved); refit with 'riskmodel fit'"
+            )
+        return path
+
+    def load(self) -> Any:
+        """Read the posterior (checked against its recorded hash)."""
+        return read_netcdf(self._verified(POSTERIOR_FILE))
+
+    def approval(self) -> pd.DataFrame:
+        """Read ``approval.csv`` (checked against its recorded hash)."""
+        path = self._verified(APPROVAL_FILE)
+        frame = pd.read_csv(
+            path,
+            dtype={"month": str, "destination": str},
+            keep_default_na=False,
+            float_precision="round_trip",
+        )
+        return frame
 
 
 def check_fit_folder(out_dir: str | Path) -> None:
@@ -243,6 +392,33 @@ def fit_model(
     return FittedModel(idata, report, timings)
 
 
+def _saved_record(folder: Path) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """``diagnostics.json`` and its recorded file hashes, when the posterior matches them."""
+    try:
+        record = json.loads((folder / DIAGNOSTICS_FILE).read_text(encoding="utf-8"))
+        files = record.get(FILES_KEY)
+        wanted = (POSTERIOR_FILE, APPROVAL_FILE)
+        if not isinstance(files, dict) or not all(k in files for k in wanted):
+            return None  # saved before hashes were recorded: read the posterior itself
+    except (OSError, ValueError, AttributeError):
+        return None
+    if _sha256(folder / POSTERIOR_FILE) != files[POSTERIOR_FILE]:
+        raise DamagedFitError(
+            f"{folder / POSTERIOR_FILE}: does not match the hash recorded in "
+            f"{DIAGNOSTICS_FILE} (changed or damaged since it was saved); refit with "
+            "'riskmodel fit'"
+        )
+    return record, {str(k): str(v) for k, v in files.items()}
+
+
+def _read_attrs(path: Path) -> dict[str, Any]:
+    """Read the posterior group's attributes, without reading its draws (or importing ArviZ)."""
+    import xarray as xr
+
+    with xr.open_dataset(path, group="posterior", engine="h5netcdf") as ds:
+        return {str(k): _plain(v) for k, v in ds.attrs.items()}
+
+
 def load_fit(
     fit_dir: str | Path,
     *,
@@ -264,12 +440,30 @@ def load_fit(
         If the posterior belongs to other data, other priors, or another model type.
     RiskModelError
         If the directory holds no posterior.
+    DamagedFitError
+        If the posterior does not match the hash ``diagnostics.json`` recorded when it
+        was saved (also a ``ValueError``).
+
+    Notes
+    -----
+    A fit saved with its file hashes (:data:`FILES_KEY`) is checked against them and
+    read lazily: the draws when :attr:`FittedModel.idata` is first used, the
+    diagnostics and the approval table from ``diagnostics.json`` and ``approval.csv``.
+    An older fit is read whole and its diagnostics recomputed.
     """
     path = Path(fit_dir) / POSTERIOR_FILE
     if not path.is_file():
         raise RiskModelError(f"{path}: no saved posterior (run 'riskmodel fit --out {fit_dir}')")
-    idata = read_netcdf(path)
-    attrs = dict(idata.posterior.attrs)
+    folder = Path(fit_dir)
+    saved = _saved_record(folder)
+    if saved is not None:
+        # Verified against the hashes recorded at save: read only the attributes now,
+        # the draws when first needed.
+        idata = None
+        attrs = _read_attrs(path)
+    else:
+        idata = read_netcdf(path)
+        attrs = dict(idata.posterior.attrs)
     if attrs.get("model_type") != MODEL_TYPE:
         raise ArtifactMismatchError(
             f"{path}: model type {attrs.get('model_type')!r}, expected {MODEL_TYPE!r}"
@@ -284,11 +478,21 @@ def load_fit(
             f"{path}: fitted with other priors (priors hash {attrs.get('priors_hash')} != "
             f"{priors.hash}); refit with 'riskmodel fit'"
         )
+    if saved is not None:
+        record, files = saved
+        report = ConvergenceReport(**{k: record[k] for k in _REPORT_FIELDS if k in record})
+        skip = {*_REPORT_FIELDS, "passed", "thresholds", "data_hash", "priors_hash", FILES_KEY}
+        timings = {k: v for k, v in record.items() if k not in skip}
+        return FittedModel(None, report, timings, saved=_SavedFit(folder, attrs, files))
     free = [v for v in str(attrs.get("free_variables", "")).split(",") if v]
     report = convergence_report(idata, free or None)
-    diag_path = Path(fit_dir) / DIAGNOSTICS_FILE
+    diag_path = folder / DIAGNOSTICS_FILE
     timings: dict[str, Any] = {}
     if diag_path.is_file():
-        saved = json.loads(diag_path.read_text())
-        timings = {k: saved[k] for k in ("backend", "seconds", "compile_seconds") if k in saved}
+        try:
+            saved_diag = json.loads(diag_path.read_text())
+            keys = ("backend", "seconds", "compile_seconds")
+            timings = {k: saved_diag[k] for k in keys if k in saved_diag}
+        except (OSError, ValueError, TypeError):
+            timings = {}  # a damaged diagnostics file: the diagnostics were recomputed above
     return FittedModel(idata, report, timings)

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ from riskmodel.report.figures import (
 )
 from riskmodel.report.html import esc, link, page, table
 from riskmodel.report.inputs import ReportInputs
+from riskmodel.report.reuse import ReuseStore, digest
 from riskmodel.report.tables import (
     WINDOWS,
     fmt_month,
@@ -73,6 +75,8 @@ __all__ = ["PREVIOUS_SUMMARY", "SUMMARY_FILE", "build_summary", "render_report"]
 
 SUMMARY_FILE = "summary.json"
 PREVIOUS_SUMMARY = "previous_summary.json"
+#: Name of a figure inside its cache entry.
+FIGURE_FILE = "figure.png"
 #: Pass marks shown when ``diagnostics.json`` carries none (same as the fit stage's).
 DEFAULT_THRESHOLDS = {
     "max_rhat": 1.01,
@@ -213,6 +217,7 @@ def render_report(
     *,
     previous: dict[str, Any] | str | os.PathLike[str] | None = None,
     now: datetime | None = None,
+    figure_cache: ReuseStore | None = None,
 ) -> Path:
     """Write a complete report into ``out_dir``.
 
@@ -233,6 +238,10 @@ def render_report(
         report as ``previous_summary.json``.
     now : datetime, optional
         The report time; default ``run.generated_at`` or the current UTC time.
+    figure_cache : ReuseStore, optional
+        Where figures are kept under the hash of what they show
+        (:mod:`riskmodel.report.reuse`): a figure whose inputs and code are unchanged
+        is copied from there instead of drawn again.
 
     Returns
     -------
@@ -258,7 +267,7 @@ def render_report(
     changes = _clean(compare_summaries(prev, summary))
     summary["changes"] = changes
 
-    figs = _draw_figures(run, out, events=events, history=history)
+    figs = _draw_figures(run, out, events=events, history=history, cache=figure_cache)
     files = _copy_stage_files(run, out)
 
     body = "\n".join(
@@ -299,25 +308,55 @@ class _NothingDrawn(Exception):
 
 
 def _draw_figures(
-    run: ReportInputs, out: Path, *, events: pd.DataFrame, history: pd.DataFrame
+    run: ReportInputs,
+    out: Path,
+    *,
+    events: pd.DataFrame,
+    history: pd.DataFrame,
+    cache: ReuseStore | None = None,
 ) -> dict[str, str]:
-    """Draw every figure; return figure key -> path relative to the report."""
+    """Draw every figure; return figure key -> path relative to the report.
+
+    A figure drawn with ``inputs`` (everything it shows) is looked up in ``cache``
+    under the hash of those inputs, its name and the code, and drawn only when absent.
+    """
     fig_dir = out / "figures"
     figs: dict[str, str] = {}
 
-    def draw(key: str, name: str, make: Callable[[Path], Path | None]) -> None:
+    def draw(
+        key: str, name: str, make: Callable[[Path], Path | None], *, inputs: Any = None
+    ) -> None:
         fig_dir.mkdir(parents=True, exist_ok=True)
+        target = fig_dir / name
+        stored_key = None
+        if cache is not None and inputs is not None:
+            try:
+                stored_key = digest("figure", name, inputs)
+            except TypeError:  # inputs of a kind the key cannot hold: draw, do not store
+                stored_key = None
+        if stored_key is not None:
+            stored = cache.get("figure", stored_key)
+            if stored is not None:
+                png = stored / FIGURE_FILE
+                if png.is_file():
+                    atomic_write(target, lambda p: shutil.copyfile(png, p))
+                    figs[key] = f"figures/{name}"
+                return  # an entry without a PNG: the figure had nothing to draw
 
         def write(tmp: Path) -> None:
             if make(tmp) is None:
                 raise _NothingDrawn
 
         try:
-            atomic_write(fig_dir / name, write)
+            atomic_write(target, write)
         except _NothingDrawn:
-            (fig_dir / name).unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+            if stored_key is not None:
+                cache.put("figure", stored_key, [])
             return
         figs[key] = f"figures/{name}"
+        if stored_key is not None:
+            _store_figure(cache, stored_key, target)
 
     starts = [s for s in str(run.attrs.get("regime_starts", "")).split("|") if s]
     if len(run.approval):
@@ -325,17 +364,30 @@ def _draw_figures(
             "approval",
             "approval.png",
             lambda p: approval_figure(run.approval, events, p, regime_starts=starts),
+            inputs=(run.approval, events, starts),
         )
     for s in run.scenarios:
         safe = _safe_name(s.name)
-        draw(f"fan:{s.name}", f"fan_{safe}.png", lambda p, s=s: fan_figure(s, history, events, p))
+        draw(
+            f"fan:{s.name}",
+            f"fan_{safe}.png",
+            lambda p, s=s: fan_figure(s, history, events, p),
+            inputs=(s, history, events),
+        )
         if len(s.shortage):
+            title = f"P(short) by month: {s.name}"
             draw(
                 f"heat:{s.name}",
                 f"heatmap_{safe}.png",
-                lambda p, s=s: heatmap_figure(s.shortage, p, title=f"P(short) by month: {s.name}"),
+                lambda p, s=s, t=title: heatmap_figure(s.shortage, p, title=t),
+                inputs=(s.shortage, title),
             )
-    draw("stockout", "stockout.png", lambda p: stockout_figure(run.scenarios, p))
+    draw(
+        "stockout",
+        "stockout.png",
+        lambda p: stockout_figure(run.scenarios, p),
+        inputs=(run.scenarios,),
+    )
     for s in run.scenarios:
         if s.drivers is not None:
             title = f"What drives the headline risks: {s.name}"
@@ -343,13 +395,27 @@ def _draw_figures(
                 f"drivers:{s.name}",
                 f"drivers_{_safe_name(s.name)}.png",
                 lambda p, s=s, t=title: drivers_figure(s.drivers, p, title=t),
+                inputs=(s.drivers, title),
             )
     draw_buffer_figure(run, draw)
     episodes = _episode_inputs()
     if episodes is not None:
         table_, doc = episodes
-        draw("episodes", "episodes.png", lambda p: _shock_figure(table_, doc, p))
+        draw(
+            "episodes",
+            "episodes.png",
+            lambda p: _shock_figure(table_, doc, p),
+            inputs=(table_, doc),
+        )
     return figs
+
+
+def _store_figure(cache: ReuseStore, key: str, png: Path) -> None:
+    """Keep a drawn figure in the cache under ``key`` (as ``figure.png``)."""
+    with tempfile.TemporaryDirectory(dir=png.parent, prefix=".store-") as tmp:
+        named = Path(tmp) / FIGURE_FILE
+        shutil.copyfile(png, named)
+        cache.put("figure", key, [named])
 
 
 def _episode_inputs() -> tuple[pd.DataFrame, dict[str, Any]] | None:

@@ -81,6 +81,9 @@ class ReportOptions:
         NUTS settings of a fit; ``riskmodel fit``'s defaults where not given.
     backend : str, optional
         NUTS backend; default nutpie when installed.
+    reuse : bool
+        Reuse the previous run's forecast, shortage and figure outputs when nothing
+        that made them changed (:mod:`riskmodel.report.reuse`); False recomputes all.
     """
 
     out: Path = field(default_factory=lambda: Path(DEFAULT_OUT))
@@ -98,6 +101,7 @@ class ReportOptions:
     tune: int | None = None
     chains: int | None = None
     backend: str | None = None
+    reuse: bool = True
 
     def sampler(self) -> Any:
         """Return the NUTS settings of the fit (``riskmodel fit`` defaults where not given)."""
@@ -210,6 +214,59 @@ def _file_state(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
+def _fit_identity(fitted: Any, cache: Path) -> str | None:
+    """SHA-256 of the cached posterior the forecasts are drawn from (None if absent).
+
+    A fit saved or loaded by :mod:`riskmodel.models.fit` knows it (checked when loaded).
+    """
+    from riskmodel.report.reuse import file_digest
+
+    known = getattr(fitted, "files_sha256", {}).get("posterior.nc")
+    if known:
+        return str(known)
+    try:
+        return file_digest(cache / "posterior.nc")
+    except OSError:
+        return None
+
+
+def _input_files(sources: Any) -> list[Path]:
+    """Every file the forecast and shortage stages may read: the run's and the bundled."""
+    from riskmodel.resources import data_dir, priors_dir
+
+    files = {Path(f).resolve() for f in getattr(sources, "files", ())}
+    for folder in (data_dir(), priors_dir()):
+        files.update(p.resolve() for p in folder.rglob("*") if p.is_file())
+    return sorted(files)
+
+
+def scenario_key(
+    fit_key: str, scenario: Scenario, sources: Any, options: ReportOptions, drivers_factor: int
+) -> str | None:
+    """Key of one scenario's forecast, shortage and drivers outputs.
+
+    The SHA-256 of everything that made them: the posterior's bytes (``fit_key``), the
+    scenario's content, the bytes of every data and priors file the stages may read
+    (the run's and the bundled ones), the run's settings and seed, and the code
+    (:func:`riskmodel.report.reuse.digest`). None when one of those files cannot be
+    read: then nothing is reused or stored.
+    """
+    from riskmodel.report.reuse import digest, file_digest
+
+    try:
+        files = {str(p): file_digest(p) for p in _input_files(sources)}
+    except OSError:
+        return None
+    settings = {
+        "n_paths": options.n_paths,
+        "horizon": options.horizon,
+        "seed": options.seed,
+        "product": options.product,
+        "drivers_paths_factor": drivers_factor,
+    }
+    return digest("scenario-stages", fit_key, scenario.to_dict(), scenario.name, files, settings)
+
+
 def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportResult:
     """Run the pipeline and publish the report: what ``riskmodel report`` does.
 
@@ -237,6 +294,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
     from riskmodel.report.inputs import ReportInputs, ScenarioResult
     from riskmodel.report.progress import Progress
     from riskmodel.report.render import render_report
+    from riskmodel.report.reuse import ReuseStore
     from riskmodel.report.schedule import report_paths, run_report
 
     options.validate()
@@ -265,10 +323,30 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                 if reused
                 else f"fitted the model; posterior cached in {cache}"
             )
-        work = Path(tempfile.mkdtemp(prefix=".work-", dir=report_paths(options.out).store))
+        store = report_paths(options.out).store
+        work = Path(tempfile.mkdtemp(prefix=".work-", dir=store))
+        reuse = ReuseStore(store / "reuse", enabled=options.reuse)
+        fit_key = _fit_identity(fitted, cache)
         try:
             results = []
             for scenario in scenarios:
+                key = None
+                if fit_key is not None:
+                    key = scenario_key(fit_key, scenario, sources, options, DRIVER_PATHS_FACTOR)
+                stored = reuse.get("scenario", key) if key is not None else None
+                if stored is not None:
+                    # Nothing that made them changed: the stored outputs are what a
+                    # recomputation would write (the key says so), verified by their hashes.
+                    with progress.stage(f"forecast {scenario.name} (stored paths reused)"):
+                        result = attach_buffer(
+                            ScenarioResult.from_dirs(
+                                scenario.name, stored, description=scenario.description
+                            ),
+                            stored,
+                        )
+                    with progress.stage(f"shortage {scenario.name} (stored results reused)"):
+                        results.append(result)
+                    continue
                 where = work / scenario.name
                 with progress.stage(f"forecast {scenario.name}"):
                     paths_ds = pipeline.forecast(
@@ -291,6 +369,8 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                         n_paths=DRIVER_PATHS_FACTOR * options.n_paths,
                     )
                     write_buffer(paths_ds, where, scenario=scenario, seed=options.seed)
+                if key is not None:
+                    where = reuse.put("scenario", key, sorted(where.iterdir())) or where
                 results.append(
                     attach_buffer(
                         ScenarioResult.from_dirs(
@@ -299,11 +379,10 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                         where,
                     )
                 )
-                state.setdefault("headline", paths_ds)
             write_release_alerts(  # alerts.json: this release against the previous forecast
                 directory,
                 previous_dir=report_paths(options.out).current(),
-                headline_paths=state.pop("headline"),
+                headline_paths=results[0].paths,
                 fitted=fitted,
                 customs=sources.customs,
                 product=inputs.product,
@@ -330,7 +409,8 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                     },
                     data_files=list(sources.files),
                 )
-                render_report(run_inputs, directory)
+                render_report(run_inputs, directory, figure_cache=reuse)
+            reuse.prune()
             state.update(passed=bool(diagnostics.get("passed", False)), reused=reused)
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -14,6 +14,8 @@ The layout, for ``out_dir = reports/magnets``::
         .riskmodel.lock.owner      pid, host and start time of the run holding the lock
                                    (while it runs)
         cache/                     (the command line keeps its posterior cache here)
+        reuse/                     stored forecast, shortage and figure outputs, each under
+                                   the hash of what made it (riskmodel.report.reuse)
 
 **One run at a time.** A run takes an exclusive ``flock`` on
 ``<out>.d/.riskmodel.lock`` (:mod:`filelock`) before it touches anything. A

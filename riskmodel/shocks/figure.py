@@ -162,7 +162,8 @@ def shock_figure(
             ax.axvspan(
                 max(lo, 8e-4) if log else lo, hi, color="0.9", zorder=0, label="learned prior, 90%"
             )
-            ax.legend(fontsize=7, loc="lower right")
+            # Outside the axes, under the tick labels: inside it hid an episode's row.
+            ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, -0.05), frameon=False)
         ax.set_yticks(y, labels, fontsize=7)
         ax.invert_yaxis()
         ax.set_title(title + " (median, 90%)", fontsize=9)

@@ -4,6 +4,7 @@ import json
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -70,3 +71,44 @@ def test_a_folder_with_other_files_is_refused_untouched(tmp_path):
     with pytest.raises(RiskModelError, match=r"notes\.txt.*new or empty folder"):
         _fitted("new", 2).save(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_saved_fit_loads_lazily_and_equals_the_fit_in_memory(tmp_path):
+    fitted = _fitted("h", 3)
+    warmup = fitted.idata.posterior.isel(draw=slice(0, 5))
+    fitted.idata.add_groups(warmup_posterior=warmup)
+    out = fitted.save(tmp_path / "fit")
+    loaded = load_fit(out)
+    assert loaded._idata is None  # provenance, diagnostics and approval without the draws
+    assert loaded.attrs == fitted.attrs
+    pd.testing.assert_frame_equal(
+        loaded.approval_summary(), fitted.approval_summary(), check_exact=True
+    )
+    assert loaded.diagnostics_dict() == fitted.diagnostics_dict()
+    assert "warmup_posterior" not in loaded.idata.groups()  # not saved: nothing reads it
+    for name in fitted.idata.posterior.data_vars:
+        np.testing.assert_array_equal(
+            loaded.idata.posterior[name].values, fitted.idata.posterior[name].values
+        )
+
+
+def test_a_posterior_changed_after_saving_is_refused(tmp_path):
+    from riskmodel.models.fit import DamagedFitError
+
+    out = _fitted("h", 3).save(tmp_path / "fit")
+    posterior = out / "posterior.nc"
+    data = bytearray(posterior.read_bytes())
+    data[-100] ^= 0xFF  # one flipped byte in the draws
+    posterior.write_bytes(bytes(data))
+    with pytest.raises(DamagedFitError, match=r"posterior\.nc: does not match the hash"):
+        load_fit(out)
+    assert issubclass(DamagedFitError, ValueError)  # fit_cached rebuilds on ValueError
+
+
+def test_a_fit_saved_without_hashes_is_read_whole(tmp_path):
+    out = _fitted("h", 3).save(tmp_path / "fit")
+    record = json.loads((out / "diagnostics.json").read_text())
+    del record["files_sha256"]
+    (out / "diagnostics.json").write_text(json.dumps(record))
+    loaded = load_fit(out)
+    assert loaded._idata is not None and loaded.attrs["data_hash"] == "h"
