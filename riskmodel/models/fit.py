@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel import __version__
+from riskmodel import __version__, compat
 from riskmodel.atomic import atomic_folder, check_replaceable
 from riskmodel.config.priors import PriorSet
 from riskmodel.exceptions import ArtifactMismatchError, RiskModelError
@@ -48,8 +48,9 @@ class FittedModel:
 
     Attributes
     ----------
-    idata : arviz.InferenceData
-        Posterior with dims ``(chain, draw, destination, month)`` for ``approval``,
+    idata : arviz.InferenceData or xarray.DataTree
+        The installed stack's result type (:mod:`riskmodel.compat`). Posterior with dims
+        ``(chain, draw, destination, month)`` for ``approval``,
         ``approval_logit`` and ``log_demand``; attrs carry the provenance.
     diagnostics : ConvergenceReport
         R-hat, ESS, divergences and BFMI against the thresholds.
@@ -70,17 +71,18 @@ class FittedModel:
         schedule (``regimes``, ``regime_starts``, ``future_regime_starts``), ``as_of``
         and the model settings the forecast reuses.
         """
-        return dict(self.idata.posterior.attrs)
+        return dict(compat.posterior(self.idata).attrs)
 
     @property
     def destinations(self) -> list[str]:
         """Modelled destinations, World first."""
-        return [str(d) for d in self.idata.posterior["destination"].values]
+        return [str(d) for d in compat.posterior(self.idata)["destination"].values]
 
     @property
     def months(self) -> pd.PeriodIndex:
         """Modelled months."""
-        return pd.PeriodIndex([str(m) for m in self.idata.posterior["month"].values], freq="M")
+        months = compat.posterior(self.idata)["month"].values
+        return pd.PeriodIndex([str(m) for m in months], freq="M")
 
     def approval_summary(self) -> pd.DataFrame:
         """Approval rate per month and destination: mean and 5/50/95% quantiles.
@@ -90,7 +92,7 @@ class FittedModel:
         pandas.DataFrame
             Columns ``month`` (YYYY-MM), ``destination``, ``mean``, ``q05``, ``q50``, ``q95``.
         """
-        a = self.idata.posterior["approval"].stack(sample=("chain", "draw"))
+        a = compat.posterior(self.idata)["approval"].stack(sample=("chain", "draw"))
         values = a.transpose("sample", "destination", "month").values
         qs = np.quantile(values, [0.05, 0.5, 0.95], axis=0)
         rows = []
@@ -131,7 +133,7 @@ class FittedModel:
         """
         check_fit_folder(out_dir)
         with atomic_folder(out_dir, replaces=FIT_FILES) as tmp:
-            self.idata.to_netcdf(str(tmp / POSTERIOR_FILE))
+            compat.to_netcdf(self.idata, tmp / POSTERIOR_FILE)
             text = json.dumps(self.diagnostics_dict(), indent=2) + "\n"
             (tmp / DIAGNOSTICS_FILE).write_text(text, encoding="utf-8")
             summary = self.approval_summary()
@@ -202,7 +204,8 @@ def fit_model(
     pad = structure.n_controlled - model_structure(inputs, padded=False).n_controlled
     if pad:
         # Innovations of months before licensing: they only met their prior.
-        idata.posterior = idata.posterior.isel(controlled_month=slice(pad, None))
+        post = compat.posterior(idata)
+        compat.set_group(idata, "posterior", post.isel(controlled_month=slice(pad, None)))
     attrs = {
         "riskmodel_version": __version__,
         "model_type": MODEL_TYPE,
@@ -226,7 +229,9 @@ def fit_model(
         "student_t_nu": float(priors.setting("student_t_nu")),
         "share_knot_months": int(priors.setting("share_knot_months")),
     }
-    idata.posterior.attrs.update(attrs)
+    post = compat.posterior(idata)
+    post.attrs.update(attrs)
+    compat.set_group(idata, "posterior", post)
     report = convergence_report(idata, free)
     warn_if_failed(report)
     timings = {
@@ -269,7 +274,7 @@ def load_fit(
     if not path.is_file():
         raise RiskModelError(f"{path}: no saved posterior (run 'riskmodel fit --out {fit_dir}')")
     idata = read_netcdf(path)
-    attrs = dict(idata.posterior.attrs)
+    attrs = dict(compat.posterior(idata).attrs)
     if attrs.get("model_type") != MODEL_TYPE:
         raise ArtifactMismatchError(
             f"{path}: model type {attrs.get('model_type')!r}, expected {MODEL_TYPE!r}"

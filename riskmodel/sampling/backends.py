@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from riskmodel import compat
 from riskmodel.exceptions import BackendUnavailableError
 from riskmodel.sampling.pytensor_setup import configure_pytensor
 
@@ -270,8 +271,7 @@ def _sample_pymc(
     seconds = time.perf_counter() - start
     steps = _leapfrog_steps(idata)
     for group in ("warmup_posterior", "warmup_sample_stats"):
-        if group in idata.groups():
-            delattr(idata, group)
+        compat.drop_group(idata, group)
     return SampleResult(idata, nuts_sampler, compile_s, seconds, steps)
 
 
@@ -279,7 +279,7 @@ def _leapfrog_steps(idata: Any) -> int | None:
     """Leapfrog steps (one gradient each) of warm-up and draws, when the backend says."""
     total, found = 0, False
     for group in ("sample_stats", "warmup_sample_stats"):
-        stats = getattr(idata, group, None) if group in idata.groups() else None
+        stats = compat.group(idata, group) if compat.has_group(idata, group) else None
         if stats is None:
             continue
         for name in ("n_steps", "tree_size", "num_steps"):
