@@ -163,8 +163,13 @@ def _with_model_data(compiled: Any, model: Any) -> Any:
     """Return the compiled model with ``model``'s data and coordinates swapped in."""
     from nutpie.compile_pymc import _prepare_dims_and_coords
 
+    # nutpie <= 0.16.8 keys its shared data by variable name; later releases (the ones
+    # that run with pymc 6) by a random key, with ``shared_var_keys`` mapping back.
+    keys = getattr(compiled, "shared_var_keys", None) or {}
+    names = {key: var.name for var, key in keys.items()}
     values = {}
-    for name, old in compiled.shared_data.items():
+    for key, old in compiled.shared_data.items():
+        name = names.get(key, key)
         new = np.asarray(model[name].get_value())
         if new.shape != old.shape or new.dtype != old.dtype:
             raise ValueError(
@@ -172,7 +177,9 @@ def _with_model_data(compiled: Any, model: Any) -> Any:
                 f"{old.shape} {old.dtype}"
             )
         values[name] = new
-    dims, coords = _prepare_dims_and_coords(model, compiled.shape_info)
+    extra = getattr(compiled, "reparameterized_names", None)
+    args = (compiled.shape_info,) if extra is None else (compiled.shape_info, extra)
+    dims, coords = _prepare_dims_and_coords(model, *args)
     return dataclasses.replace(compiled.with_data(**values), dims=dims, _coords=coords)
 
 
