@@ -44,8 +44,8 @@ REPO_ROOT = PACKAGE_DIR.parent
 #: Shared modules every stage may import: the package root (``__version__``),
 #: exceptions, bundled-file lookup, atomic writes, typed configuration, samplers.
 SHARED = frozenset(
-    {"riskmodel", "exceptions", "resources", "atomic", "months", "seeds", "parallel", "config",
-     "sampling"}
+    {"riskmodel", "exceptions", "resources", "atomic", "months", "seeds", "parallel", "compat",
+     "config", "sampling"}
 )  # fmt: skip
 _STAGES = frozenset({"customs", "models", "forecast", "propagation"})
 _RERUNS = frozenset({"pipeline", "shocks", "backtest"})
@@ -61,8 +61,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "months": frozenset(),
     "seeds": frozenset(),
     "parallel": frozenset(),
+    "compat": frozenset(),  # the one door to ArviZ and InferenceData / DataTree
     "config": frozenset({"riskmodel", "exceptions", "resources", "atomic", "months"}),
-    "sampling": frozenset({"riskmodel", "exceptions", "resources", "atomic", "config"}),
+    "sampling": frozenset({"riskmodel", "exceptions", "resources", "atomic", "compat", "config"}),
     # the stages, in order: each imports only earlier ones
     "customs": SHARED,
     "models": SHARED | {"customs"},
@@ -104,7 +105,11 @@ ONLY: dict[str, frozenset[str]] = {
     "riskmodel.exceptions": frozenset(),
     "riskmodel.resources": frozenset(),
     "riskmodel.atomic": frozenset(),
+    "riskmodel.compat": frozenset({"numpy", "xarray", "arviz", "h5netcdf"}),
 }
+
+#: The one module that imports ArviZ (both stacks' API differences live there).
+ARVIZ_ONLY_IN = "riskmodel.compat"
 
 #: Imports inside a function that today's code relies on: at module level they would
 #: break one of the rules above. (module, imported package or module) -> why.
@@ -137,6 +142,8 @@ RUNTIME: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     ),
     "riskmodel.config": (("riskmodel.config",), FORBIDDEN_AT_MODULE_LEVEL["config"]),
     "riskmodel.customs": (("riskmodel.customs",), FORBIDDEN_ANYWHERE["customs"]),
+    # ArviZ is imported inside compat's functions only, so importing it is cheap.
+    "riskmodel.compat": (("riskmodel.compat",), frozenset({"arviz", "pymc", "pytensor"})),
 }
 
 # --------------------------------------------------------------------------- #
@@ -457,6 +464,17 @@ def only_violations(package: Package) -> dict[str, str]:
     return out
 
 
+def arviz_violations(package: Package) -> dict[str, str]:
+    """ArviZ imported anywhere but :data:`ARVIZ_ONLY_IN`."""
+    return {
+        f"{imp.source} -> arviz": (
+            f"{imp.where}: only {ARVIZ_ONLY_IN} imports arviz; call its functions instead"
+        )
+        for imp in package.imports
+        if imp.top == "arviz" and imp.source != ARVIZ_ONLY_IN
+    }
+
+
 def runtime_violations(package: Package) -> dict[str, str]:
     """Forbidden packages in ``sys.modules`` after importing each entry point afresh."""
     out: dict[str, str] = {}
@@ -531,6 +549,10 @@ def test_third_party_imports_follow_the_rules(package):
 def test_fixed_import_lists(package):
     """The propagation kernel imports only NumPy, numba and the standard library."""
     _check(only_violations(package), "ONLY")
+
+
+def test_arviz_is_imported_only_by_compat(package):
+    _check(arviz_violations(package), f"arviz only in {ARVIZ_ONLY_IN}")
 
 
 def test_lazy_imports_relied_on_are_listed(package):
@@ -623,6 +645,8 @@ def test_checks_catch_a_broken_rule(tmp_path):
         "config/bad.py": "def f():\n    from riskmodel.models import fit\n",
         "models/__init__.py": "",
         "models/fit.py": "import pytensor\n",
+        "models/diag.py": "def f():\n    import arviz.stats\n",
+        "compat.py": "def g():\n    import arviz\n",
     }.items():
         (pkg / sub).parent.mkdir(parents=True, exist_ok=True)
         (pkg / sub).write_text(text)
@@ -630,6 +654,7 @@ def test_checks_catch_a_broken_rule(tmp_path):
     assert set(stage_violations(fake)) == {"riskmodel.config.bad -> riskmodel.models.fit (lazy)"}
     violations, relied_on = third_party_violations(fake)
     assert set(violations) == {"riskmodel.report.bad -> pymc"}
+    assert set(arviz_violations(fake)) == {"riskmodel.models.diag -> arviz"}
     assert relied_on == {
         ("riskmodel.config.bad", "riskmodel.models.fit"): (
             "riskmodel/config/bad.py:2 (inside f()): would load ['pytensor']"

@@ -9,12 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel import pipeline
+from riskmodel import compat, pipeline
 from riskmodel.config.scenario import list_scenarios, load_scenario, parse_scenario
 from riskmodel.customs import events_for_product, load_bundled_events
 from riskmodel.exceptions import ArtifactMismatchError, ScenarioError
@@ -87,7 +86,7 @@ def _fitted(*, future=(), as_of="", regime_mean_mu=0.5, months=None) -> FittedMo
         share_knot_months=6,
     )
     report = ConvergenceReport(1.0, 1000.0, 1000.0, 0, 1.0)
-    return FittedModel(az.InferenceData(posterior=post), report, {})
+    return FittedModel(compat.from_datasets(posterior=post), report, {})
 
 
 def test_forecast_meets_the_regimes_the_fit_records():

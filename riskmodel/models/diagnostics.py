@@ -1,4 +1,4 @@
-"""Convergence diagnostics after every fit: the one place besides artifacts that calls ArviZ.
+"""Convergence diagnostics after every fit (ArviZ through :mod:`riskmodel.compat`).
 
 Thresholds live in :data:`THRESHOLDS`. A fit that fails them is reported loudly: a
 :class:`~riskmodel.exceptions.ConvergenceWarning` in the library, a non-zero exit
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from riskmodel import compat
 from riskmodel.exceptions import ConvergenceWarning
 
 #: Pass marks for a fit (Vehtari et al. 2021 for R-hat and ESS; BFMI per Betancourt 2016).
@@ -70,8 +71,8 @@ def convergence_report(idata: Any, var_names: Sequence[str] | None = None) -> Co
 
     Parameters
     ----------
-    idata : arviz.InferenceData
-        A posterior with ``sample_stats``.
+    idata : arviz.InferenceData or xarray.DataTree
+        A posterior with ``sample_stats`` (either stack's result type).
     var_names : sequence of str, optional
         The variables to check (the model's free variables); all when omitted.
 
@@ -79,26 +80,24 @@ def convergence_report(idata: Any, var_names: Sequence[str] | None = None) -> Co
     -------
     ConvergenceReport
     """
-    import arviz as az
-
-    names = [v for v in (var_names or list(idata.posterior.data_vars)) if v in idata.posterior]
-    post = idata.posterior[names]
+    full = compat.posterior(idata)
+    post = full[compat.var_names(full, var_names)]
     n_chains = post.sizes.get("chain", 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(post) if n_chains >= 2 else None
-        ess_bulk = az.ess(post, method="bulk")
-        ess_tail = az.ess(post, method="tail")
+        rhat = compat.rhat(post) if n_chains >= 2 else None
+        ess_bulk = compat.ess(post, method="bulk")
+        ess_tail = compat.ess(post, method="tail")
     if rhat is None:
         max_rhat, rhat_var = float("nan"), ""
     else:
         max_rhat, rhat_var = _worst(rhat, "rhat", largest=True)
     min_bulk, bulk_var = _worst(ess_bulk, "ess", largest=False)
     min_tail, _ = _worst(ess_tail, "ess", largest=False)
-    stats = idata.sample_stats
+    stats = compat.group(idata, "sample_stats") if compat.has_group(idata, "sample_stats") else {}
     divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
     try:
-        min_bfmi = float(np.min(az.bfmi(idata)))
+        min_bfmi = float(np.min(compat.bfmi(idata)))
     except (KeyError, ValueError, AttributeError):
         min_bfmi = float("nan")
 
@@ -140,10 +139,8 @@ def warn_if_failed(report: ConvergenceReport) -> None:
 
 
 def read_netcdf(path: Any) -> Any:
-    """Read an InferenceData from NetCDF (fully loaded, so the file can be replaced)."""
-    import arviz as az
+    """Read a saved posterior written by either stack (fully loaded, so the file can be replaced).
 
-    idata = az.from_netcdf(path)
-    for group in idata.groups():
-        idata[group].load()
-    return idata
+    See :func:`riskmodel.compat.read_netcdf`.
+    """
+    return compat.read_netcdf(path)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel import __version__
+from riskmodel import __version__, compat
 from riskmodel.atomic import atomic_folder, check_replaceable
 from riskmodel.config.priors import PriorSet
 from riskmodel.exceptions import ArtifactMismatchError, RiskModelError
@@ -72,12 +72,10 @@ def stored_posterior(idata: Any) -> Any:
     values are kept) are left out. Every value kept is written as it is (float64), so a
     loaded fit forecasts exactly as the fit in memory did.
     """
-    import arviz as az
-
-    groups = {g: idata[g] for g in idata.groups() if g not in UNSAVED_GROUPS}
+    groups = {g: compat.group(idata, g) for g in compat.groups(idata) if g not in UNSAVED_GROUPS}
     post = groups["posterior"]
     groups["posterior"] = post.drop_vars([v for v in post.data_vars if str(v).endswith("__")])
-    return az.InferenceData(**groups)
+    return compat.from_datasets(**groups)
 
 
 def _round6(values: np.ndarray) -> np.ndarray:
@@ -96,8 +94,9 @@ class FittedModel:
 
     Attributes
     ----------
-    idata : arviz.InferenceData
-        Posterior with dims ``(chain, draw, destination, month)`` for ``approval``,
+    idata : arviz.InferenceData or xarray.DataTree
+        The installed stack's result type (:mod:`riskmodel.compat`). Posterior with dims
+        ``(chain, draw, destination, month)`` for ``approval``,
         ``approval_logit`` and ``log_demand``; attrs carry the provenance.
     diagnostics : ConvergenceReport
         R-hat, ESS, divergences and BFMI against the thresholds.
@@ -149,17 +148,18 @@ class FittedModel:
         """
         if self._idata is None:
             return dict(self._saved.attrs)
-        return dict(self.idata.posterior.attrs)
+        return dict(compat.posterior(self.idata).attrs)
 
     @property
     def destinations(self) -> list[str]:
         """Modelled destinations, World first."""
-        return [str(d) for d in self.idata.posterior["destination"].values]
+        return [str(d) for d in compat.posterior(self.idata)["destination"].values]
 
     @property
     def months(self) -> pd.PeriodIndex:
         """Modelled months."""
-        return pd.PeriodIndex([str(m) for m in self.idata.posterior["month"].values], freq="M")
+        months = compat.posterior(self.idata)["month"].values
+        return pd.PeriodIndex([str(m) for m in months], freq="M")
 
     def approval_summary(self) -> pd.DataFrame:
         """Approval rate per month and destination: mean and 5/50/95% quantiles.
@@ -174,7 +174,7 @@ class FittedModel:
         """
         if self._idata is None:
             return self._saved.approval()
-        a = self.idata.posterior["approval"].stack(sample=("chain", "draw"))
+        a = compat.posterior(self.idata)["approval"].stack(sample=("chain", "draw"))
         values = a.transpose("sample", "destination", "month").values
         qs = _round6(np.quantile(values, [0.05, 0.5, 0.95], axis=0))
         means = _round6(values.mean(axis=0))
@@ -221,7 +221,7 @@ class FittedModel:
         """
         check_fit_folder(out_dir)
         with atomic_folder(out_dir, replaces=FIT_FILES) as tmp:
-            stored_posterior(self.idata).to_netcdf(str(tmp / POSTERIOR_FILE))
+            compat.to_netcdf(stored_posterior(self.idata), tmp / POSTERIOR_FILE)
             summary = self.approval_summary()
             summary.to_csv(tmp / APPROVAL_FILE, index=False, float_format="%.6g")
             files = {name: _sha256(tmp / name) for name in (POSTERIOR_FILE, APPROVAL_FILE)}
@@ -351,7 +351,8 @@ def fit_model(
     pad = structure.n_controlled - model_structure(inputs, padded=False).n_controlled
     if pad:
         # Innovations of months before licensing: they only met their prior.
-        idata.posterior = idata.posterior.isel(controlled_month=slice(pad, None))
+        post = compat.posterior(idata)
+        compat.set_group(idata, "posterior", post.isel(controlled_month=slice(pad, None)))
     attrs = {
         "riskmodel_version": __version__,
         "model_type": MODEL_TYPE,
@@ -375,7 +376,9 @@ def fit_model(
         "student_t_nu": float(priors.setting("student_t_nu")),
         "share_knot_months": int(priors.setting("share_knot_months")),
     }
-    idata.posterior.attrs.update(attrs)
+    post = compat.posterior(idata)
+    post.attrs.update(attrs)
+    compat.set_group(idata, "posterior", post)
     report = convergence_report(idata, free)
     warn_if_failed(report)
     timings = {
@@ -463,7 +466,7 @@ def load_fit(
         attrs = _read_attrs(path)
     else:
         idata = read_netcdf(path)
-        attrs = dict(idata.posterior.attrs)
+        attrs = dict(compat.posterior(idata).attrs)
     if attrs.get("model_type") != MODEL_TYPE:
         raise ArtifactMismatchError(
             f"{path}: model type {attrs.get('model_type')!r}, expected {MODEL_TYPE!r}"

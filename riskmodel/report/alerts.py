@@ -32,6 +32,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from riskmodel import compat
 from riskmodel.atomic import atomic_write, write_text
 from riskmodel.exceptions import RiskModelError
 from riskmodel.forecast.alerts import (
@@ -108,7 +109,12 @@ def _current_state(fitted: Any, wanted: dict[str, list[str]]) -> dict[str, dict[
     out: dict[str, dict[str, Any]] = {}
     approval = fitted.approval_summary()
     approval = approval.set_index(["destination", "month"])["q50"]
-    posterior = getattr(getattr(fitted, "idata", None), "posterior", None)
+    idata = getattr(fitted, "idata", None)
+    posterior = (
+        compat.posterior(idata)
+        if idata is not None and compat.has_group(idata, "posterior")
+        else None
+    )
     for dest, months in wanted.items():
         for month in months:
             entry: dict[str, Any] = {}

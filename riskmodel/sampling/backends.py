@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from riskmodel import compat
 from riskmodel.exceptions import BackendUnavailableError
 from riskmodel.sampling.pytensor_setup import configure_pytensor
 
@@ -162,8 +163,13 @@ def _with_model_data(compiled: Any, model: Any) -> Any:
     """Return the compiled model with ``model``'s data and coordinates swapped in."""
     from nutpie.compile_pymc import _prepare_dims_and_coords
 
+    # nutpie <= 0.16.8 keys its shared data by variable name; later releases (the ones
+    # that run with pymc 6) by a random key, with ``shared_var_keys`` mapping back.
+    keys = getattr(compiled, "shared_var_keys", None) or {}
+    names = {key: var.name for var, key in keys.items()}
     values = {}
-    for name, old in compiled.shared_data.items():
+    for key, old in compiled.shared_data.items():
+        name = names.get(key, key)
         new = np.asarray(model[name].get_value())
         if new.shape != old.shape or new.dtype != old.dtype:
             raise ValueError(
@@ -171,7 +177,9 @@ def _with_model_data(compiled: Any, model: Any) -> Any:
                 f"{old.shape} {old.dtype}"
             )
         values[name] = new
-    dims, coords = _prepare_dims_and_coords(model, compiled.shape_info)
+    extra = getattr(compiled, "reparameterized_names", None)
+    args = (compiled.shape_info,) if extra is None else (compiled.shape_info, extra)
+    dims, coords = _prepare_dims_and_coords(model, *args)
     return dataclasses.replace(compiled.with_data(**values), dims=dims, _coords=coords)
 
 
@@ -270,8 +278,7 @@ def _sample_pymc(
     seconds = time.perf_counter() - start
     steps = _leapfrog_steps(idata)
     for group in ("warmup_posterior", "warmup_sample_stats"):
-        if group in idata.groups():
-            delattr(idata, group)
+        compat.drop_group(idata, group)
     return SampleResult(idata, nuts_sampler, compile_s, seconds, steps)
 
 
@@ -279,7 +286,7 @@ def _leapfrog_steps(idata: Any) -> int | None:
     """Leapfrog steps (one gradient each) of warm-up and draws, when the backend says."""
     total, found = 0, False
     for group in ("sample_stats", "warmup_sample_stats"):
-        stats = getattr(idata, group, None) if group in idata.groups() else None
+        stats = compat.group(idata, group) if compat.has_group(idata, group) else None
         if stats is None:
             continue
         for name in ("n_steps", "tree_size", "num_steps"):

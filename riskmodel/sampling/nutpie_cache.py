@@ -35,6 +35,7 @@ pyproject pins nutpie to the minor versions it was written against.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import logging
@@ -213,7 +214,20 @@ def _assemble(frozen: Any, parts: dict[str, Any], callbacks: tuple[Any, Any]) ->
     for name, var in shared_vars.items():
         shared_data[name] = np.array(var.get_value(), order="C", copy=True)
         shared_data[name].flags.writeable = False
-    dims, coords = nutpie_pymc._prepare_dims_and_coords(frozen, shape_info)
+    fields = {f.name for f in dataclasses.fields(nutpie_pymc.CompiledPyMCModel)}
+    if "shared_var_keys" in fields:
+        # nutpie after 0.16.8 (the release that runs with pymc 6): data keyed through
+        # shared_var_keys (variable -> key; the key here is the name), and dims aware of
+        # reparameterised variables.
+        reparameterized = list(parts.get("reparameterized_names") or [])
+        keys = {var: name for name, var in shared_vars.items()}
+        dims, coords = nutpie_pymc._prepare_dims_and_coords(frozen, shape_info, reparameterized)
+        user_data = nutpie_pymc.make_user_data(keys, shared_data)
+        newer = {"shared_var_keys": keys, "reparameterized_names": reparameterized}
+    else:
+        dims, coords = nutpie_pymc._prepare_dims_and_coords(frozen, shape_info)
+        user_data = nutpie_pymc.make_user_data(shared_vars, shared_data)
+        newer = {}
     return nutpie_pymc.CompiledPyMCModel(
         _n_dim=parts["n_dim"],
         dims=dims,
@@ -223,11 +237,12 @@ def _assemble(frozen: Any, parts: dict[str, Any], callbacks: tuple[Any, Any]) ->
         compiled_expand_func=callbacks[1],
         initial_point_func=parts["initial_point_func"],
         shared_data=shared_data,
-        user_data=nutpie_pymc.make_user_data(shared_vars, shared_data),
+        user_data=user_data,
         n_expanded=parts["n_expanded"],
         shape_info=shape_info,
         logp_func=parts.get("logp_func"),
         expand_func=parts.get("expand_func"),
+        **newer,
     )
 
 
@@ -281,6 +296,7 @@ def load_cached(model: Any, structure_key: str) -> Any | None:
         "n_expanded": manifest["n_expanded"],
         "shared": manifest["shared"],
         "shape_info": (names, [slice(a, b) for a, b in zip(starts, stops, strict=True)], shapes),
+        "reparameterized_names": manifest.get("reparameterized_names", []),
         "initial_point_func": nutpie_pymc._rv_dict_to_flat_array_wrapper(
             _initial_point_function(frozen), names=names[:n_free], shapes=shapes[:n_free]
         ),
@@ -317,15 +333,16 @@ def compile_cached(model: Any, structure_key: str | None = None) -> Any | None:
     from pymc.model.transform.optimization import freeze_dims_and_data
 
     frozen = freeze_dims_and_data(model, data=[])
-    n_dim, n_expanded, logp_fn, expand_fn, initial_point_fn, shape_info = (
-        nutpie_pymc._make_functions(
-            frozen,
-            mode="NUMBA",
-            compute_grad=True,
-            join_expanded=True,
-            pymc_initial_point_fn=_initial_point_function(frozen),
-        )
+    made = nutpie_pymc._make_functions(
+        frozen,
+        mode="NUMBA",
+        compute_grad=True,
+        join_expanded=True,
+        pymc_initial_point_fn=_initial_point_function(frozen),
     )
+    # nutpie after 0.16.8 returns the reparameterised variables' names as well.
+    n_dim, n_expanded, logp_fn, expand_fn, initial_point_fn, shape_info = made[:6]
+    reparameterized = [str(n) for n in made[6]] if len(made) > 6 else []
     graph_keys = (_graph_cache_key(logp_fn), _graph_cache_key(expand_fn))
     if None in graph_keys:
         log.debug("nutpie callbacks not cached: PyTensor cannot cache this graph")
@@ -360,6 +377,7 @@ def compile_cached(model: Any, structure_key: str | None = None) -> Any | None:
         "initial_point_func": initial_point_fn,
         "logp_func": logp_fn,
         "expand_func": expand_fn,
+        "reparameterized_names": reparameterized,
     }
     if structure_key is not None:
         manifest = {
@@ -372,6 +390,7 @@ def compile_cached(model: Any, structure_key: str | None = None) -> Any | None:
             "starts": [int(sl.start) for sl in slices],
             "stops": [int(sl.stop) for sl in slices],
             "shapes": shapes,
+            "reparameterized_names": reparameterized,
         }
         write_text(_manifest_path(structure_key), json.dumps(manifest))
     return _assemble(frozen, parts, callbacks)

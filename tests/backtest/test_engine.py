@@ -109,8 +109,7 @@ def test_as_of_no_data_at_or_after_the_origin_is_used(monkeypatch):
 
 def _fake_fit(inputs, priors=None, sampler=None, seed=None):
     """A fitted model with fixed draws on the as-of inputs' months (no sampling)."""
-    import arviz as az
-
+    from riskmodel import compat
     from riskmodel.models.diagnostics import ConvergenceReport
     from riskmodel.models.fit import FittedModel
     from tests.conftest import make_posterior
@@ -130,7 +129,7 @@ def _fake_fit(inputs, priors=None, sampler=None, seed=None):
         share_knot_months=6,
     )
     report = ConvergenceReport(1.0, 1000.0, 1000.0, 0, 1.0)
-    return FittedModel(az.InferenceData(posterior=post), report, {"seed": seed})
+    return FittedModel(compat.from_datasets(posterior=post), report, {"seed": seed})
 
 
 def test_bayes_with_a_fixed_posterior(monkeypatch):

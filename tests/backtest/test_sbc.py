@@ -65,9 +65,9 @@ def test_summary_bins_respect_discrete_ranks():
 
 def _prior_fit(data, priors, sampler):
     """A 'fit' whose posterior is independent prior draws: calibrated by construction."""
-    import arviz as az
     import pymc as pm
 
+    from riskmodel import compat
     from riskmodel.models.diagnostics import ConvergenceReport
     from riskmodel.models.export_model import build_model
     from riskmodel.models.fit import FittedModel
@@ -75,7 +75,7 @@ def _prior_fit(data, priors, sampler):
     with build_model(data, priors):
         prior = pm.sample_prior_predictive(draws=99, random_seed=sampler.seed + 1)
     report = ConvergenceReport(1.0, 1000.0, 1000.0, 0, 1.0)
-    return FittedModel(az.InferenceData(posterior=prior.prior), report, {})
+    return FittedModel(compat.from_datasets(posterior=compat.group(prior, "prior")), report, {})
 
 
 def test_run_sbc_plumbing_with_prior_draws_as_posterior(monkeypatch):

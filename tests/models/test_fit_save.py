@@ -2,12 +2,12 @@
 
 import json
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
+from riskmodel import compat
 from riskmodel.exceptions import RiskModelError
 from riskmodel.models.diagnostics import ConvergenceReport
 from riskmodel.models.export_model import MODEL_TYPE
@@ -24,7 +24,7 @@ def _fitted(tag: str, seed: int) -> FittedModel:
     stats = xr.Dataset(
         {"diverging": (dims, np.zeros((2, 50), dtype=bool)), "energy": (dims, energy)}
     )
-    idata = az.InferenceData(posterior=post, sample_stats=stats)
+    idata = compat.from_datasets(posterior=post, sample_stats=stats)
     return FittedModel(idata, report, {"seconds": float(seed)})
 
 
