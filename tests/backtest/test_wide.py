@@ -197,3 +197,23 @@ def test_wide_cli_matches_the_plain_backtest_and_records_products(tmp_path):
     assert "tungsten_APT" in md and "after_control" in md
     pit = pd.read_csv(wide / "pit.csv")
     assert np.all(pit[[f"bin{k}" for k in range(1, 11)]].sum(axis=1) == pit["n"])
+
+
+@pytest.mark.parametrize(
+    ("product", "origin"),
+    [("germanium", "2023-08"), ("graphite_flake", "2023-12"), ("rare_earths", "2025-04")],
+)
+def test_other_products_see_only_what_was_known_at_the_origin(product, origin):
+    from riskmodel.backtest.engine import BacktestSpec
+    from riskmodel.backtest.wide import _data_path
+
+    part = next(p for p in WIDE_PLAN if p.product == product)
+    spec = BacktestSpec(data=(_data_path(part.data),), product=product)
+    inputs = spec.load(as_of=origin)
+    cut = pd.Period(origin, freq="M")
+    assert inputs.months[-1] == cut - 1
+    assert inputs.as_of == cut
+    # The control that took effect in the origin month is known, as a regime after the data.
+    assert cut in inputs.future_regime_starts
+    full = spec.load(as_of=None)
+    assert full.months[-1] > cut
