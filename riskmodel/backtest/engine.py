@@ -103,6 +103,9 @@ RUN_COLUMNS: Final[tuple[str, ...]] = (
     "origin",
     "seed",
     "seconds",
+    "compile_seconds",
+    "sampling_seconds",
+    "structure",
     "scored",
     "unavailable",
     "max_rhat",
@@ -221,6 +224,14 @@ def _warning_note(caught: list[warnings.WarningMessage]) -> str:
     return "; ".join(messages)
 
 
+def _structure_label(inputs: ModelInputs) -> str:
+    """Short label of the padded model structure the fit compiles (shared = no recompile)."""
+    from riskmodel.models.export_model import model_structure
+
+    st = model_structure(inputs)
+    return "/".join(str(v) for v in dataclasses.astuple(st))
+
+
 def _bayes_paths(inputs: ModelInputs, spec: BacktestSpec, seed: int) -> tuple[Any, dict[str, Any]]:
     from riskmodel import pipeline
     from riskmodel.sampling import default_backend
@@ -240,6 +251,10 @@ def _bayes_paths(inputs: ModelInputs, spec: BacktestSpec, seed: int) -> tuple[An
         "divergences": int(diag.divergences),
         "converged": bool(diag.passed),
         "notes": "; ".join(diag.failures),
+        # 0 when the compiled model of this structure was reused (only the data swapped).
+        "compile_seconds": fitted.timings.get("compile_seconds"),
+        "sampling_seconds": fitted.timings.get("seconds"),
+        "structure": _structure_label(inputs),
     }
     return paths, info
 

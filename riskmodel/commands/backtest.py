@@ -29,12 +29,37 @@ def _models_arg(text: str) -> tuple[str, ...]:
     return names
 
 
+#: Most origins one --origins value may expand to (20 years of monthly origins).
+_MAX_ORIGINS = 240
+
+
 def _origins_arg(text: str) -> tuple[str, ...]:
-    """Argparse type for a comma-separated list of ``YYYY-MM`` months."""
-    months = [m.strip() for m in text.split(",") if m.strip()]
-    if not months:
+    """Argparse type for origins: ``YYYY-MM`` months and ``YYYY-MM:YYYY-MM`` monthly ranges.
+
+    Items are separated by commas; a range is inclusive, e.g. ``2023-01:2025-09`` is
+    the 33 months from January 2023 to September 2025.
+    """
+    import pandas as pd
+
+    items = [m.strip() for m in text.split(",") if m.strip()]
+    if not items:
         raise argparse.ArgumentTypeError("expected at least one origin month YYYY-MM")
-    return tuple(month_arg(m) for m in months)
+    months: list[str] = []
+    for item in items:
+        start, sep, stop = item.partition(":")
+        if not sep:
+            months.append(month_arg(start.strip()))
+            continue
+        a, b = month_arg(start.strip()), month_arg(stop.strip())
+        if pd.Period(b, freq="M") < pd.Period(a, freq="M"):
+            raise argparse.ArgumentTypeError(f"origin range {item!r} ends before it starts")
+        months += [str(p) for p in pd.period_range(a, b, freq="M")]
+        if len(months) > _MAX_ORIGINS:
+            break
+    out = tuple(dict.fromkeys(months))
+    if len(out) > _MAX_ORIGINS:
+        raise argparse.ArgumentTypeError(f"more than {_MAX_ORIGINS} origins in {text!r:.60}")
+    return out
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -66,9 +91,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--origins",
         type=_origins_arg,
-        default=_ORIGINS,
+        default=None,
         metavar="YYYY-MM,...",
-        help=f"origin months, each run as --as-of (default {','.join(_ORIGINS)})",
+        help="origin months, each run as --as-of; YYYY-MM:YYYY-MM is every month of a range "
+        f"(default {','.join(_ORIGINS)}; with --wide, the magnet origins of the plan, "
+        "2023-01:2025-09)",
+    )
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="the wide backtest: the magnet series from monthly origins 2023-01:2025-09 and "
+        "every other bundled product from origins around its control episodes, scored by "
+        "scope (all, World, United States, calm, policy, after_control); outputs per product "
+        "in DIR/PRODUCT and pooled in DIR (see docs/backtest.md)",
+    )
+    parser.add_argument(
+        "--parts",
+        metavar="LIST",
+        help="with --wide: comma-separated products of the plan to run (default all)",
     )
     parser.add_argument(
         "--horizon", type=bounded_int("horizon"), default=6, help="months ahead (6)"
@@ -91,6 +131,83 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _progress(res: object) -> None:
+    """Print one line per model of a finished origin on stderr."""
+    for r in getattr(res, "runs", []):
+        print(
+            f"  {r['origin']} {r['model']:<8} {r['scored']:>3} scored, "
+            f"{r['unavailable']:>3} unavailable ({r['seconds']:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _wide_plan(args: argparse.Namespace) -> tuple:
+    """Return the plan of ``--wide``: WIDE_PLAN, cut by --parts, magnets by --origins."""
+    import dataclasses
+
+    from riskmodel.backtest.wide import WIDE_PLAN
+    from riskmodel.exceptions import DataValidationError
+
+    if args.data is not None or args.product is not None:
+        raise DataValidationError(
+            "--wide runs the bundled products of its plan; drop --data and --product"
+        )
+    plan = list(WIDE_PLAN)
+    if args.parts is not None:
+        names = [n.strip() for n in args.parts.split(",") if n.strip()]
+        known = [p.product for p in plan]
+        bad = [n for n in names if n not in known]
+        if bad or not names:
+            raise DataValidationError(
+                f"--parts: unknown product(s) {', '.join(bad) or '(none)'}; "
+                f"choose from {','.join(known)}"
+            )
+        plan = [p for p in plan if p.product in names]
+    if args.origins is not None:
+        plan = [
+            dataclasses.replace(p, origins=args.origins, why="origins from --origins")
+            if p.product == "magnets"
+            else p
+            for p in plan
+        ]
+    return tuple(plan)
+
+
+def _run_wide(args: argparse.Namespace, sampler: object, clock: float) -> int:
+    """Run ``--wide``, write DIR and print the pooled summary."""
+    from riskmodel.backtest.summary import markdown_table
+    from riskmodel.backtest.wide import run_wide_backtest
+
+    plan = _wide_plan(args)
+    result = run_wide_backtest(
+        plan,
+        events=args.events,
+        licences=args.licences,
+        priors=args.priors,
+        models=args.models,
+        horizon=args.horizon,
+        n_paths=args.paths,
+        seed=args.seed,
+        sampler=sampler,  # type: ignore[arg-type]
+        scheduler=args.scheduler,
+        progress=_progress,
+    )
+    out = result.write(args.out)
+    seconds = time.perf_counter() - clock
+    print(
+        f"wide backtest of {', '.join(result.models)} over {len(plan)} products, horizon "
+        f"{args.horizon}, {args.paths} paths: {len(result.scores)} scores in {seconds:.0f} s; "
+        f"wrote {out}/summary.md and one directory per product"
+    )
+    summary = result.summary()
+    print(markdown_table(summary[summary["product"] == "all"]))
+    n = int(result.unavailable["targets"].sum()) if len(result.unavailable) else 0
+    if len(result.unavailable):
+        print(f"{n} model-target pairs unavailable (see {out}/unavailable.csv)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the backtest, write the outputs and print the summary."""
     from riskmodel.backtest import run_backtest
@@ -98,14 +215,10 @@ def run(args: argparse.Namespace) -> int:
 
     sampler = sampler_from_args(args) if "bayes" in args.models else None
     clock = time.perf_counter()
-
-    def progress(res: object) -> None:
-        for r in getattr(res, "runs", []):
-            print(
-                f"  {r['origin']} {r['model']:<8} {r['scored']:>3} scored, "
-                f"{r['unavailable']:>3} unavailable ({r['seconds']:.1f} s)",
-                file=sys.stderr,
-            )
+    if args.wide or args.parts is not None:
+        return _run_wide(args, sampler, clock)
+    if args.origins is None:
+        args.origins = _ORIGINS
 
     result = run_backtest(
         args.origins,
@@ -120,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         sampler=sampler,
         scheduler=args.scheduler,
-        progress=progress,
+        progress=_progress,
     )
     out = result.write(args.out)
     seconds = time.perf_counter() - clock
