@@ -31,6 +31,7 @@ from riskmodel.models.export_model import (
     model_structure,
 )
 from riskmodel.models.inputs import ModelInputs
+from riskmodel.models.loglik import pointwise_log_likelihood
 from riskmodel.sampling import SamplerConfig, default_backend, sample
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ class FittedModel:
     ----------
     idata : arviz.InferenceData
         Posterior with dims ``(chain, draw, destination, month)`` for ``approval``,
-        ``approval_logit`` and ``log_demand``; attrs carry the provenance.
+        ``approval_logit`` and ``log_demand``; attrs carry the provenance. Fits made
+        by :func:`fit_model` also hold a ``log_likelihood`` group (one value per
+        observation and draw, :mod:`riskmodel.models.loglik`) for PSIS-LOO.
     diagnostics : ConvergenceReport
         R-hat, ESS, divergences and BFMI against the thresholds.
     timings : dict
@@ -227,6 +230,9 @@ def fit_model(
         "share_knot_months": int(priors.setting("share_knot_months")),
     }
     idata.posterior.attrs.update(attrs)
+    # Pointwise log-likelihood for PSIS-LOO (riskmodel.models.loglik): one value per
+    # customs row and licence row, written again in NumPy so that nothing compiles.
+    idata.add_groups(log_likelihood=pointwise_log_likelihood(idata.posterior, inputs, priors))
     report = convergence_report(idata, free)
     warn_if_failed(report)
     timings = {
