@@ -32,6 +32,7 @@ from riskmodel.models.export_model import (
     model_structure,
 )
 from riskmodel.models.inputs import ModelInputs
+from riskmodel.models.loglik import pointwise_log_likelihood
 from riskmodel.sampling import SamplerConfig, default_backend, sample
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,9 @@ class FittedModel:
     idata : arviz.InferenceData or xarray.DataTree
         The installed stack's result type (:mod:`riskmodel.compat`). Posterior with dims
         ``(chain, draw, destination, month)`` for ``approval``,
-        ``approval_logit`` and ``log_demand``; attrs carry the provenance.
+        ``approval_logit`` and ``log_demand``; attrs carry the provenance. Fits made
+        by :func:`fit_model` also hold a ``log_likelihood`` group (one value per
+        observation and draw, :mod:`riskmodel.models.loglik`) for PSIS-LOO.
     diagnostics : ConvergenceReport
         R-hat, ESS, divergences and BFMI against the thresholds.
     timings : dict
@@ -379,6 +382,11 @@ def fit_model(
     post = compat.posterior(idata)
     post.attrs.update(attrs)
     compat.set_group(idata, "posterior", post)
+    # Pointwise log-likelihood for PSIS-LOO (riskmodel.models.loglik): one value per
+    # customs row and licence row, written again in NumPy so that nothing compiles.
+    compat.set_group(
+        idata, "log_likelihood", pointwise_log_likelihood(compat.posterior(idata), inputs, priors)
+    )
     report = convergence_report(idata, free)
     warn_if_failed(report)
     timings = {

@@ -11,11 +11,11 @@ import json
 import logging
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
 
+from riskmodel import compat
 from riskmodel.models.diagnostics import ConvergenceReport
 from riskmodel.models.export_model import MODEL_TYPE
 from riskmodel.models.fit import FittedModel, load_fit
@@ -38,7 +38,7 @@ def _fit() -> FittedModel:
         share_knot_months=6,
     )
     report = ConvergenceReport(1.0, 1000.0, 1000.0, 0, 1.0)
-    return FittedModel(az.InferenceData(posterior=post), report, {"seed": 0})
+    return FittedModel(compat.from_datasets(posterior=post), report, {"seed": 0})
 
 
 @pytest.fixture
