@@ -27,7 +27,7 @@ for both the prior draw and the sampler.
 
 Command line::
 
-    python -m riskmodel.backtest.sbc --sims 100 --out runs/sbc
+    python -m riskmodel.backtest.sbc --sims 200 --out runs/sbc
 """
 
 from __future__ import annotations
