@@ -70,7 +70,7 @@ def _hex(rgba: tuple[float, ...]) -> str:
 def _mid(months: Sequence[str] | pd.Series) -> pd.DatetimeIndex:
     """Middle of each month (for points and lines)."""
     idx = pd.PeriodIndex([str(m) for m in months], freq="M").to_timestamp()
-    return idx + pd.Timedelta(days=14)
+    return idx + pd.Timedelta(14, unit="D")
 
 
 def _save(fig: Figure, path: Path, *, late: Callable[[], None] | None = None) -> Path:
@@ -156,7 +156,7 @@ def _mark_events(
         inside = inside[inside["event_type"].isin(types)]
     if inside.empty:
         return seen
-    gap = pd.Timedelta(days=max((end - start).days, 1) * 0.045)
+    gap = pd.Timedelta(max((end - start).days, 1) * 0.045, unit="D")
     clusters: list[list[Any]] = []
     for when, group in inside.groupby("date", sort=True):
         kinds = list(dict.fromkeys(str(t) for t in group["event_type"]))
