@@ -110,10 +110,10 @@ def _grid(n: int, ncols: int = 3) -> tuple[int, int]:
     return math.ceil(n / ncols), ncols
 
 
-def _date_axis(ax: Any) -> None:
+def _date_axis(ax: Any, *, maxticks: int = 6) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    locator = mdates.AutoDateLocator(minticks=min(3, maxticks - 1), maxticks=maxticks)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
@@ -690,27 +690,39 @@ def stockout_figure(
     ax_p.set_ylim(len(order) - 0.5, -0.5)
     ax_p.set_xlim(0, 1.02)
     ax_p.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax_p.set_title("P(stock-out within the horizon)", fontsize=9, loc="left")
+    ax_p.set_title("P(stock-out within\nthe horizon)", fontsize=8)
     for j, ax_m in enumerate(timing):
-        ax_m.set_title(names[j], fontsize=9, loc="left", color=colours[names[j]])
+        # Scenario names wrap at underscores: the panels are narrow.
+        ax_m.set_title(names[j].replace("_", "_\n"), fontsize=8, color=colours[names[j]])
         ax_m.tick_params(axis="y", length=0)
-        _date_axis(ax_m)
+        _date_axis(ax_m, maxticks=4)
         ax_m.tick_params(axis="x", labelsize=7)
+        if not ax_m.lines:
+            ax_m.text(
+                0.5,
+                0.5,
+                "no pair with\nP(stock-out)\n≥ 10%:\nno range",
+                transform=ax_m.transAxes,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#777777",
+            )
     timing[0].set_xlim(h_start, h_end)
     for ax in axes:
         ax.grid(axis="x", color="#e4e4e4", lw=0.6)
         for i in range(1, len(order)):
             ax.axhline(i - 0.5, color="#f0f0f0", lw=0.6, zorder=0)
     fig.suptitle(
-        "First stock-out month: 10–90% range (line; arrow: beyond the horizon), median (dot)",
+        "Right: first stock-out month, 10–90% range (line; arrow: beyond the horizon)"
+        " and median (dot), for pairs with P(stock-out) ≥ 10%",
         fontsize=9,
-        x=0.99,
-        ha="right",
     )
     handles = [
         Line2D([], [], marker="o", ls="", color=colours[nm], ms=5.5, label=nm) for nm in names
     ]
+    # The legend below the panels: on top it would share the title's band.
     fig.legend(
-        handles=handles, loc="outside upper left", ncols=min(6, n), fontsize=8, frameon=False
+        handles=handles, loc="outside lower center", ncols=min(6, n), fontsize=8, frameon=False
     )
     return _save(fig, path)

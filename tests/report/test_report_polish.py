@@ -126,6 +126,49 @@ def test_stockout_figure_is_compact_with_many_scenarios(make_inputs, tmp_path):
     assert _png_height(path) <= 100 * (1.5 + 0.27 * 14) + 1
 
 
+def test_stockout_figure_texts_do_not_overlap(make_inputs, tmp_path, monkeypatch):
+    """Titles, the figure title, tick labels and the legend each keep their own space."""
+    import synthetic_report
+
+    from riskmodel.report import figures
+
+    drawn = []
+    real_save = figures._save
+
+    def keep(fig, path, **kwargs):
+        drawn.append(fig)
+        return real_save(fig, path, **kwargs)
+
+    monkeypatch.setattr(figures, "_save", keep)
+    run = make_inputs(
+        scenarios=(
+            "unconditional",
+            "suspension_lapse",
+            "baseline",
+            "escalation",
+            "relief",
+            "us_embargo",
+        ),
+        regions=synthetic_report.FULL_REGIONS,
+    )
+    assert stockout_figure(run.scenarios, tmp_path / "stockout.png") is not None
+    (fig,) = drawn
+    renderer = fig.canvas.get_renderer()
+    boxes = [("suptitle", fig._suptitle.get_window_extent(renderer))]
+    boxes += [(f"legend {i}", leg.get_window_extent(renderer)) for i, leg in enumerate(fig.legends)]
+    for k, ax in enumerate(fig.axes):
+        title = ax.title
+        if title.get_text():
+            boxes.append((f"title {title.get_text()!r}", title.get_window_extent(renderer)))
+        labels = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+        extents = [t.get_window_extent(renderer) for t in labels]
+        for a in range(len(extents) - 1):
+            assert not extents[a].overlaps(extents[a + 1]), (k, labels[a].get_text())
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0], boxes[b][0])
+
+
 def test_every_empty_episode_row_says_why(rendered):
     from riskmodel.shocks.learn import read_shock_shape
     from riskmodel.shocks.table import episode_table
