@@ -9,8 +9,7 @@ and must give what the model itself gives for the later months:
   counterfactual demand and approval logit equal the model's deterministics;
 - with its own random innovations, the forecast's demand, approval and customs
   figures follow the model's predictive distribution for the same draw (the model's
-  Student-t observation noise included, with its larger or smaller scale in licensing
-  months: the horizon is under licensing), month by month and destination by destination.
+  Student-t observation noise included), month by month and destination by destination.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ FITTED, HORIZON = 28, 11  # the last fitted month lies between two share knots
 DESTINATIONS = ("World", "United States", "Japan")
 CONTROL_STARTS = (10, 20, FITTED + 4)  # the third regime is dated after the fitted window
 N_DRAWS = 40
-F_CTRL = 0.6  # log factor of the noise scale in licensing months, for the predictive test
 
 
 def _inputs() -> ModelInputs:
@@ -145,7 +143,7 @@ def _model_predictive(model, draw: xr.Dataset, n_knots: int, n: int) -> dict[str
 
     Returns the horizon's log demand and approval logit (n, destination, month), its
     log customs figures (n, destination, month), and the observation residuals
-    ``log y - mu`` (n, destination, month) of every month.
+    ``log y - mu`` of every month (pooled).
     """
     import pymc as pm
 
@@ -180,7 +178,7 @@ def _model_predictive(model, draw: xr.Dataset, n_knots: int, n: int) -> dict[str
         out["log_demand"].append(log_demand[:, FITTED:])
         out["logit"].append(logit[:, FITTED:])
         out["log_exports"].append(log_y.reshape(n_dest, n_months)[:, FITTED:])
-        out["residual"].append((log_y - mu).reshape(n_dest, n_months))
+        out["residual"].append(log_y - mu)
     return {k: np.stack(x) for k, x in out.items()}
 
 
@@ -196,8 +194,6 @@ def _worst_ks_pvalue(a: np.ndarray, b: np.ndarray) -> float:
 def test_forecast_paths_follow_the_models_predictive_distribution(model_and_draws):
     model, priors, prior, n_knots = model_and_draws
     draw = prior.isel(chain=[0], draw=[0])
-    # a licensing factor far from 0, so that a forecast ignoring it fails below
-    draw["obs_licensing_log_factor"] = xr.full_like(draw["obs_licensing_log_factor"], F_CTRL)
     expected = _model_predictive(model, draw.isel(chain=0, draw=0), n_knots, n=4000)
     paths = forecast_paths(
         _fitted_part(draw, n_knots),
@@ -217,16 +213,7 @@ def test_forecast_paths_follow_the_models_predictive_distribution(model_and_draw
     assert _worst_ks_pvalue(log_cf, expected["log_demand"]) > 1e-4
     assert _worst_ks_pvalue(np.log(approval / (1 - approval)), expected["logit"]) > 1e-4
     assert _worst_ks_pvalue(log_exports, expected["log_exports"]) > 1e-4
-    # The observation noise alone, pooled over the horizon's months (~10^5-10^6 values):
-    # its shape and scale are the model's Student-t in licensing months (a nu off by
-    # one moves the CDF by 0.007 and fails here).
+    # The observation noise alone, pooled over months (~10^6 values): its shape and scale
+    # are the model's Student-t (a nu off by one moves the CDF by 0.007 and fails here).
     residual = (log_exports - log_cf - np.log(approval)).ravel()
-    in_horizon = expected["residual"][:, :, FITTED:].ravel()
-    assert stats.ks_2samp(residual, in_horizon).pvalue > 1e-3
-    # ... and the factor matters: the model's months before licensing have the calm
-    # scale, exp(-F_CTRL) times the licensing months' one, which the forecast's noise
-    # does not follow, and the ratio of the spreads is the factor.
-    calm = expected["residual"][:, :, : CONTROL_STARTS[0]].ravel()
-    assert stats.ks_2samp(residual, calm).pvalue < 1e-6
-    iqr = lambda x: np.subtract(*np.quantile(x, [0.75, 0.25]))  # noqa: E731
-    assert iqr(in_horizon) / iqr(calm) == pytest.approx(np.exp(F_CTRL), rel=0.05)
+    assert stats.ks_2samp(residual, expected["residual"].ravel()).pvalue > 1e-3
