@@ -17,11 +17,7 @@ draw against the PyMC model's deterministics):
   a new regime whose mean is drawn from the fitted distribution of regime means
   (or, in a window without control, follows the learned shock shape);
 - customs noise: the fitted Student-t observation error on the log scale, so paths
-  look like customs figures, not like the latent flow; in a month under licensing its
-  scale carries the fitted factor ``exp(obs_licensing_log_factor)`` as in the model
-  (a control in force in the fitted window or dated after it, a scenario's
-  ``new_control`` or ``set``, or a control a ``policy_risk`` path draws, until a
-  ``lifted`` regime).
+  look like customs figures, not like the latent flow.
 
 All randomness comes from one ``numpy.random.Generator``: the same posterior, scenario
 and seed give the same paths. Policy events are drawn from a child of it
@@ -151,16 +147,9 @@ def forecast_paths(
     policy = _PolicyContext(
         str(posterior.attrs.get("product", "")), controlled, events, gen.spawn(1)[0]
     )
-    approval, licensing = _apply_scenario(
-        scenario, approval_base, future, destinations, gen, policy
-    )
+    approval = _apply_scenario(scenario, approval_base, future, destinations, gen, policy)
 
     sigma_obs = _draws(posterior, "obs_sigma")[pick][:, None, None]
-    if "obs_licensing_log_factor" in posterior:
-        # The model's scale of a customs month under licensing (a fit whose window had
-        # no licensing has no factor: the learned control shape carries such a month).
-        f_ctrl = _draws(posterior, "obs_licensing_log_factor")[pick][:, None, None]
-        sigma_obs = sigma_obs * np.exp(f_ctrl * licensing)
     noise = sigma_obs * gen.standard_t(student_t_nu, size=(n_paths, n_dest, horizon))
     exports = np.exp(log_mu + np.log(np.maximum(approval, 1e-12)) + noise)
     counterfactual = np.exp(log_mu)
@@ -343,14 +332,8 @@ class _PolicyContext:
         self.gen = gen
         self.summary: dict[str, object] = {}
 
-    def apply(
-        self, spec: RegimeSpec, previous: np.ndarray, future: pd.PeriodIndex, start: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``previous`` moved by the policy events drawn from ``start`` on.
-
-        Also returns, per (path, month), whether a drawn control onset (licensing
-        put in force) has happened by that month.
-        """
+    def apply(self, spec: RegimeSpec, previous: np.ndarray, future: pd.PeriodIndex, start: int):
+        """Return ``previous`` moved by the policy events drawn from ``start`` on."""
         from riskmodel.customs.events import load_bundled_events
 
         if self.events is None:
@@ -372,7 +355,7 @@ class _PolicyContext:
                 c: round(float(events[:, :, j].any(axis=1).mean()), 4) for j, c in enumerate(rates)
             },
         }
-        return moved, np.logical_or.accumulate(events[:, :, 0], axis=1)
+        return moved
 
 
 def _apply_scenario(
@@ -382,43 +365,26 @@ def _apply_scenario(
     destinations: list[str],
     gen: np.random.Generator,
     policy: _PolicyContext,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Chain the scenario's regimes over the base approval paths.
-
-    Returns
-    -------
-    approval : numpy.ndarray
-        (path, destination, month), clipped to [0, 1].
-    licensing : numpy.ndarray of bool
-        (path, destination, month): whether licensing is in force. ``current`` keeps
-        the base's (``policy.controlled``), ``new_control`` and ``set`` put it in force,
-        ``lifted`` ends it, ``policy_risk`` adds a drawn control's months to what it
-        continues (its deals and relief leave licensing in force, as in the model).
-    """
+) -> np.ndarray:
+    """Chain the scenario's regimes over the base approval paths."""
     n_paths, _, horizon = base.shape
     regime, since = scenario.regime_schedule(future[0], horizon, destinations, allow_past=True)
     params = scenario.sample_params(gen, n_paths)
     previous = base
     chosen = np.array(base)
-    base_lic = np.broadcast_to(policy.controlled[None, None, :], base.shape)
-    previous_lic = base_lic
-    chosen_lic = np.array(base_lic)
     for i, spec in enumerate(scenario.regimes):
         applies = np.array([spec.applies_to(d) for d in destinations])[None, :, None]
         p = params[i]
         if spec.kind == "current":
-            value, lic = base, base_lic
+            value = base
         elif spec.kind == "lifted":
-            value, lic = np.ones_like(base), np.zeros(base.shape, dtype=bool)
+            value = np.ones_like(base)
         elif spec.kind == "set":
             value = np.broadcast_to(p["level"][:, None, None], base.shape)
-            lic = np.ones(base.shape, dtype=bool)
         elif spec.kind == "policy_risk":
             start = spec.start_index(future[0], horizon, allow_past=True)
-            value, onset = policy.apply(spec, previous, future, start)
-            lic = previous_lic | onset[:, None, :]
+            value = policy.apply(spec, previous, future, start)
         else:  # new_control
-            lic = np.ones(base.shape, dtype=bool)
             mult = control_multiplier(
                 since[None, :, :],
                 p["depth"][:, None, None],
@@ -428,12 +394,9 @@ def _apply_scenario(
             )
             value = previous * mult
         current = np.where(applies, value, previous)
-        current_lic = np.where(applies, lic, previous_lic)
-        in_force = (regime == i)[None, :, :]
-        chosen = np.where(in_force, current, chosen)
-        chosen_lic = np.where(in_force, current_lic, chosen_lic)
-        previous, previous_lic = current, current_lic
-    return np.clip(chosen, 0.0, 1.0), chosen_lic
+        chosen = np.where((regime == i)[None, :, :], current, chosen)
+        previous = current
+    return np.clip(chosen, 0.0, 1.0)
 
 
 def forecast_table(paths: xr.Dataset, variable: str = "exports") -> pd.DataFrame:
