@@ -7,9 +7,7 @@ For destination ``d`` and month ``t`` (DESIGN.md, "Models")::
         share[d]  = cumsum over 6-month knots, linearly interpolated (0 for World)
     a[d,t]      = 1 before licensing; afterwards sigmoid(x[d,t]) with
         x[d,t]    = rho * x[d,t-1] + (1 - rho) * (m[regime(t)] + delta[d]) + sigma_a * eps
-    log y_i     ~ StudentT(nu, log sum_{t in months_i} mu[d_i,t] * a[d_i,t], s_i)
-        s_i       = sigma_obs * exp(f_ctrl * c_i),  c_i the share of row i's months
-                    under licensing (0 or 1 for a monthly row; f_ctrl only with licensing)
+    log y_i     ~ StudentT(nu, log sum_{t in months_i} mu[d_i,t] * a[d_i,t], sigma_obs)
     approved_j  ~ BetaBinomial(applications_j, mean a over the counts' months)
 
 Everything is non-centred. ``x`` is a linear recursion, so it is written as a
@@ -50,7 +48,6 @@ REQUIRED_PRIORS: dict[str, str] = {
     "approval_persistence": "unit",
     "approval_sigma": "positive",
     "obs_sigma": "positive",
-    "obs_licensing_log_factor": "real",
 }
 REQUIRED_SETTINGS: dict[str, SettingRange] = {
     "student_t_nu": SettingRange(0.0, 1000.0, open_low=True),
@@ -66,7 +63,7 @@ FREE_VARIABLES = (
     "destination_share_sigma", "share_innovation", "season_raw", "season_sigma",
     "regime_mean_mu", "regime_mean_sigma", "regime_mean_raw", "destination_offset_sigma",
     "destination_offset_raw", "approval_persistence", "approval_sigma", "approval_innovation",
-    "obs_sigma", "obs_licensing_log_factor",
+    "obs_sigma",
 )  # fmt: skip
 
 
@@ -201,23 +198,6 @@ def model_structure(inputs: ModelInputs, *, padded: bool = True) -> ModelStructu
     )
 
 
-def row_licensing_share(inputs: ModelInputs) -> np.ndarray:
-    """Share of each customs row's months that fall under licensing (a control in force).
-
-    A month is under licensing when the regime schedule gives it a regime (from the
-    first ``control_effective`` or ``ban`` on; the model has no lifting). A monthly
-    row gets 0 or 1; a row that sums several months, the fraction of them.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n_obs,)``, values in [0, 1].
-    """
-    licensed = np.asarray(inputs.regimes.index) >= 0
-    inside = licensed[inputs.obs_months] & inputs.obs_mask
-    return inside.sum(axis=1) / inputs.obs_mask.sum(axis=1)
-
-
 def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.ndarray]:
     """Return the data arrays of the model (its ``pm.Data``), shaped by ``structure``.
 
@@ -274,11 +254,6 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
         data["controlled_regime"] = regime
         # x[s] starts from the pre-control logit: its weight is rho ** (s + 1).
         data["controlled_power"] = np.maximum(np.arange(n_c) + 1 - pad, 0).astype(float)
-        # Per row (padded observation length, like the other row arrays): the share of
-        # its months under licensing, which scales its noise by exp(f_ctrl * share).
-        licensing = np.zeros(structure.n_obs)
-        licensing[:n_obs] = row_licensing_share(inputs)
-        data["obs_licensing"] = licensing
     if structure.n_licences:
         weights = np.zeros((structure.n_licences, n_cells))
         applications = np.zeros(structure.n_licences, dtype=np.int64)
@@ -442,12 +417,6 @@ def build_model(
         shape = (structure.n_obs, structure.obs_width)
         log_total = pt.log(flow[data["obs_slots"]].reshape(shape).sum(axis=1))
         sigma_obs = priors.variable("obs_sigma")
-        if n_ctrl:
-            # Customs figures of licensing months scatter more (or less) around the
-            # modelled flow than calm months: a factor exp(f_ctrl) on their scale,
-            # so the forecast's noise in licensing months is not learned from calm ones.
-            f_ctrl = priors.variable("obs_licensing_log_factor")
-            sigma_obs = sigma_obs * pt.exp(f_ctrl * data["obs_licensing"])
         nu = float(priors.setting("student_t_nu"))
         # Rows that are not positive observations (zeros, padding) get a fixed location
         # and scale: a constant term, no gradient.
@@ -462,8 +431,7 @@ def build_model(
         if structure.n_zero:
             censor_at = np.log(float(priors.setting("zero_threshold_t")))
             mu_zero = log_total[data["zero_rows"]]
-            sigma_zero = sigma_obs[data["zero_rows"]] if n_ctrl else sigma_obs
-            log_below = student_t_logcdf(censor_at, nu, mu_zero, sigma_zero)
+            log_below = student_t_logcdf(censor_at, nu, mu_zero, sigma_obs)
             pm.Potential("reported_zeros", (data["zero_weight"] * log_below).sum())
 
         if structure.n_licences:

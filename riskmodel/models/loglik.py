@@ -21,7 +21,6 @@ import xarray as xr
 from scipy import stats
 
 from riskmodel.config.priors import PriorSet
-from riskmodel.models.export_model import row_licensing_share
 from riskmodel.models.inputs import ModelInputs
 
 #: Dims of the pointwise values (besides chain and draw).
@@ -34,10 +33,7 @@ def row_scales(posterior: xr.Dataset, inputs: ModelInputs) -> np.ndarray:
 
     The scale of destination ``d`` is ``obs_sigma_destination[d]`` when the fit has it
     (otherwise the shared ``obs_sigma``), times ``exp(obs_sum_log_factor)`` for a row
-    that covers several months when the fit has that factor, and times
-    ``exp(obs_licensing_log_factor * share)`` when the fit has that factor, ``share``
-    being the fraction of the row's months under licensing
-    (:func:`~riskmodel.models.export_model.row_licensing_share`).
+    that covers several months when the fit has that factor.
 
     Returns
     -------
@@ -55,10 +51,6 @@ def row_scales(posterior: xr.Dataset, inputs: ModelInputs) -> np.ndarray:
         multi = inputs.obs_mask.sum(axis=1) > 1
         factor = np.exp(posterior["obs_sum_log_factor"].values)[:, :, None]
         scale = np.where(multi[None, None, :], scale * factor, scale)
-    if "obs_licensing_log_factor" in posterior:
-        share = row_licensing_share(inputs)
-        f_ctrl = posterior["obs_licensing_log_factor"].values[:, :, None]
-        scale = scale * np.exp(f_ctrl * share[None, None, :])
     return scale
 
 

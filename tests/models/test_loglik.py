@@ -1,9 +1,7 @@
 """The NumPy pointwise log-likelihood equals the PyMC model's own terms, row by row.
 
-A small model with monthly rows, rows that sum several months (one across the start
-of licensing, whose noise scale takes two thirds of the licensing factor), reported
-zeros (censored, one under licensing) and licence counts; the parameters are prior
-draws (no sampling).
+A small model with monthly rows, rows that sum several months, reported zeros
+(censored) and licence counts; the parameters are prior draws (no sampling).
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ import pandas as pd
 import pytest
 
 from riskmodel import compat
-from riskmodel.models.export_model import build_model, load_model_priors, row_licensing_share
+from riskmodel.models.export_model import build_model, load_model_priors
 from riskmodel.models.inputs import LicenceCounts, ModelInputs
 from riskmodel.models.loglik import pointwise_log_likelihood
 from riskmodel.models.regimes import RegimeSchedule
@@ -34,7 +32,6 @@ def _inputs() -> ModelInputs:
         for t in range(2, N_MONTHS):
             rows.append((d, [t], float(rng.lognormal(5 - d, 0.3))))
         rows.append((d, [0, 1], float(rng.lognormal(6 - d, 0.3))))  # a two-month sum
-    rows.append((0, [CONTROL - 1, CONTROL, CONTROL + 1], float(rng.lognormal(7, 0.3))))
     rows.append((2, [N_MONTHS - 1], 0.0))  # a reported zero
     rows.append((1, [3, 4, 5, 6], 0.0))  # a zero that covers several months
     width = max(len(ms) for _, ms, _ in rows)
@@ -114,14 +111,3 @@ def test_labels_name_every_row(drawn):
     labels = list(ours["observation"].values)
     assert len(set(labels)) == len(inputs.obs_label)
     assert labels[0].endswith("synthetic:0")
-
-
-def test_licensing_share_of_rows():
-    inputs = _inputs()
-    share = row_licensing_share(inputs)
-    n_monthly = N_MONTHS - 2
-    np.testing.assert_array_equal(share[: CONTROL - 2], 0.0)  # World before licensing
-    np.testing.assert_array_equal(share[CONTROL - 2 : n_monthly], 1.0)
-    assert share[n_monthly] == 0.0  # World's January-February sum
-    assert share[-3] == pytest.approx(2 / 3)  # the row across the control's start
-    assert share[-2] == 1.0 and share[-1] == 0.0  # the two zeros
