@@ -12,7 +12,12 @@ draw against the PyMC model's deterministics):
   and recovery shape, ``lifted`` sets it to 1, ``set`` to a drawn level,
   ``policy_risk`` adds new controls, tightening, deals and relief at rates learned
   from the policy events dated before the origin, :mod:`riskmodel.forecast.policy`:
-  the default, unconditional forecast); a regime
+  the default, unconditional forecast); under ``policy_risk`` a fitted window that
+  ends inside a control episode (a fitted regime opened by a control or tightening,
+  no longer before the last fitted month than the learned episodes were observed)
+  recovers as past episodes did: the regime mean closes its gap to the learned
+  long-run level at the learned half-life, counted from the control's effect month
+  (:func:`recovered_logit`); ``current`` itself is the held regime; a regime
   that policy events date after the last data month (a point-in-time run) enters as
   a new regime whose mean is drawn from the fitted distribution of regime means
   (or, in a window without control, follows the learned shock shape);
@@ -22,7 +27,8 @@ draw against the PyMC model's deterministics):
 All randomness comes from one ``numpy.random.Generator``: the same posterior, scenario
 and seed give the same paths. Policy events are drawn from a child of it
 (``Generator.spawn``), so a ``policy_risk`` regime with zero rates gives exactly the
-paths of ``current``.
+paths of ``current`` unless the window ends inside a control episode; the recovery's
+shape is drawn from a second child, so it moves no other draw.
 """
 
 from __future__ import annotations
@@ -113,7 +119,9 @@ def forecast_paths(
     xarray.Dataset
         ``exports`` and ``counterfactual`` (tonnes a month) and ``approval``, all
         with dims ``(path, destination, month)``; month coordinates are ``YYYY-MM``
-        strings; attrs carry scenario, seed and provenance.
+        strings; attrs carry scenario, seed and provenance, ``policy_events`` (a
+        ``policy_risk`` regime's counts and rates) and ``episode_recovery`` (the
+        control a ``policy_risk`` forecast recovers from, when there is one).
     """
     if horizon < 1:
         raise ValueError("horizon must be at least 1 month")
