@@ -12,7 +12,12 @@ draw against the PyMC model's deterministics):
   and recovery shape, ``lifted`` sets it to 1, ``set`` to a drawn level,
   ``policy_risk`` adds new controls, tightening, deals and relief at rates learned
   from the policy events dated before the origin, :mod:`riskmodel.forecast.policy`:
-  the default, unconditional forecast); a regime
+  the default, unconditional forecast); under ``policy_risk`` a fitted window that
+  ends inside a control episode (a fitted regime opened by a control or tightening,
+  no longer before the last fitted month than the learned episodes were observed)
+  recovers as past episodes did: the regime mean closes its gap to the learned
+  long-run level at the learned half-life, counted from the control's effect month
+  (:func:`recovered_logit`); ``current`` itself is the held regime; a regime
   that policy events date after the last data month (a point-in-time run) enters as
   a new regime whose mean is drawn from the fitted distribution of regime means
   (or, in a window without control, follows the learned shock shape);
@@ -22,7 +27,8 @@ draw against the PyMC model's deterministics):
 All randomness comes from one ``numpy.random.Generator``: the same posterior, scenario
 and seed give the same paths. Policy events are drawn from a child of it
 (``Generator.spawn``), so a ``policy_risk`` regime with zero rates gives exactly the
-paths of ``current``.
+paths of ``current`` unless the window ends inside a control episode; the recovery's
+shape is drawn from a second child, so it moves no other draw.
 """
 
 from __future__ import annotations
@@ -44,11 +50,14 @@ from riskmodel.config.scenario import (
     RegimeSpec,
     Scenario,
     control_multiplier,
+    learned_shape_path,
     load_learned_shape,
 )
-from riskmodel.exceptions import RiskModelWarning
+from riskmodel.config.yamlio import read_yaml
+from riskmodel.exceptions import RiskModelWarning, ScenarioError
 from riskmodel.forecast.policy import policy_history, rate_posteriors, simulate_policy
 from riskmodel.models.export_model import knot_weights
+from riskmodel.models.regimes import CONTROL_START_TYPES
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -110,7 +119,9 @@ def forecast_paths(
     xarray.Dataset
         ``exports`` and ``counterfactual`` (tonnes a month) and ``approval``, all
         with dims ``(path, destination, month)``; month coordinates are ``YYYY-MM``
-        strings; attrs carry scenario, seed and provenance.
+        strings; attrs carry scenario, seed and provenance, ``policy_events`` (a
+        ``policy_risk`` regime's counts and rates) and ``episode_recovery`` (the
+        control a ``policy_risk`` forecast recovers from, when there is one).
     """
     if horizon < 1:
         raise ValueError("horizon must be at least 1 month")
@@ -125,10 +136,16 @@ def forecast_paths(
 
     n_samples = posterior.sizes["chain"] * posterior.sizes["draw"]
     pick = gen.choice(n_samples, size=n_paths, replace=n_paths > n_samples)
+    drawn: dict[str, np.ndarray] = {}
+
+    def standard_normal(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        drawn[name] = gen.standard_normal(shape)
+        return drawn[name]
+
     log_mu, logit = continue_model(
         posterior,
         pick,
-        lambda _name, shape: gen.standard_normal(shape),
+        standard_normal,
         horizon=horizon,
         share_knot_months=share_knot_months,
         future_regime_starts=future_regime_starts,
@@ -147,6 +164,10 @@ def forecast_paths(
     policy = _PolicyContext(
         str(posterior.attrs.get("product", "")), controlled, events, gen.spawn(1)[0]
     )
+    if logit is not None and any(s.kind == "policy_risk" for s in scenario.regimes):
+        policy.recovery = _episode_recovery(
+            posterior, pick, logit, future, sorted(future_regime_starts or []), drawn, gen
+        )
     approval = _apply_scenario(scenario, approval_base, future, destinations, gen, policy)
 
     sigma_obs = _draws(posterior, "obs_sigma")[pick][:, None, None]
@@ -172,6 +193,8 @@ def forecast_paths(
     }
     if policy.summary:
         attrs["policy_events"] = json.dumps(policy.summary, sort_keys=True)
+    if policy.recovery is not None and policy.recovery.summary:
+        attrs["episode_recovery"] = json.dumps(policy.recovery.summary, sort_keys=True)
     return xr.Dataset(
         {
             "exports": (dims, exports),
@@ -258,14 +281,9 @@ def continue_model(
     if "regime_mean" not in posterior:
         return log_mu, None
 
-    target = np.repeat(take("regime_mean")[:, [-1]], horizon, axis=1)  # (P, H)
     starts = sorted(future_regime_starts or [])
     eps_regime = standard_normal("regime", (n_paths, len(starts)))
-    fresh = take("regime_mean_mu")[:, None] + take("regime_mean_sigma")[:, None] * eps_regime
-    for i, start in enumerate(starts):
-        h0 = (start - future[0]).n
-        if 0 <= h0 < horizon:
-            target[:, h0:] = fresh[:, [i]]
+    target = held_target(posterior, pick, future, starts, eps_regime)  # (P, H)
     x = take("approval_logit")[:, :, -1]  # (P, D)
     delta = take("destination_offset")  # (P, D)
     rho = take("approval_persistence")[:, None]
@@ -276,6 +294,49 @@ def continue_model(
         x = rho * x + (1 - rho) * (target[:, [h]] + delta) + sigma_a * eps[:, :, h]
         logit[:, :, h] = x
     return log_mu, logit
+
+
+def held_target(
+    posterior: xr.Dataset,
+    pick: np.ndarray,
+    future: pd.PeriodIndex,
+    future_regime_starts: list[pd.Period],
+    eps_regime: np.ndarray,
+) -> np.ndarray:
+    """Return the regime mean the approval AR(1) is pulled to in each forecast month.
+
+    The last fitted regime's mean, replaced from the first month of each regime dated
+    after the fitted window by a fresh draw from the fitted distribution of regime
+    means (``regime_mean_mu + regime_mean_sigma * eps_regime``).
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        The ``posterior`` group of a fit with licensing in force.
+    pick : numpy.ndarray
+        The stacked (chain, draw) sample each path continues.
+    future : pandas.PeriodIndex
+        The forecast months.
+    future_regime_starts : list of pandas.Period
+        Regimes dated after the fitted window, in time order.
+    eps_regime : numpy.ndarray
+        Standard normal draws, (path, future regime).
+
+    Returns
+    -------
+    numpy.ndarray
+        The target logit, (path, month).
+    """
+    horizon = len(future)
+    target = np.repeat(_draws(posterior, "regime_mean")[pick][:, [-1]], horizon, axis=1)
+    mu = _draws(posterior, "regime_mean_mu")[pick][:, None]
+    sigma = _draws(posterior, "regime_mean_sigma")[pick][:, None]
+    fresh = mu + sigma * eps_regime
+    for i, start in enumerate(future_regime_starts):
+        h0 = (start - future[0]).n
+        if 0 <= h0 < horizon:
+            target[:, h0:] = fresh[:, [i]]
+    return target
 
 
 def _new_control_approval(
@@ -316,6 +377,207 @@ def _new_control_approval(
     return np.repeat(np.clip(mult, 0.0, 1.0)[:, None, :], n_dest, axis=1)
 
 
+def last_control_month(posterior: xr.Dataset) -> pd.Period | None:
+    """Return the first month of the latest fitted regime opened by a control.
+
+    Regime labels are those the fit records (``"2025-04 control_effective"``,
+    ``"2025-06 deal+licences_approved"``; :mod:`riskmodel.models.regimes`): the
+    ``regime`` coordinate of the posterior, else its ``regimes`` attr. A regime counts
+    when one of its event types starts a control
+    (:data:`~riskmodel.models.regimes.CONTROL_START_TYPES`: an onset or a tightening).
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        The ``posterior`` group of a fit.
+
+    Returns
+    -------
+    pandas.Period or None
+        None when no fitted regime was opened by a control (or the labels carry no
+        month).
+    """
+    if "regime" in posterior.coords:
+        names = [str(r) for r in posterior["regime"].values]
+    else:
+        names = [n for n in str(posterior.attrs.get("regimes", "")).split("|") if n]
+    latest: pd.Period | None = None
+    for name in names:
+        month, _, kinds = name.partition(" ")
+        if not set(kinds.split("+")) & CONTROL_START_TYPES:
+            continue
+        try:
+            start = pd.Period(month, freq="M")
+        except ValueError:
+            continue
+        latest = start if latest is None else max(latest, start)
+    return latest
+
+
+def learned_episode_months(path: str | Path | None = None) -> int | None:
+    """Return the longest time, after its effect month, that a learned episode was observed.
+
+    The learned shape (``priors/shock_shape.yaml``) rests on the pooled episodes it
+    lists (``status: fitted``), each observed from its ``effective_month`` to its
+    ``window_end``; beyond the longest of these spans the shape has seen no data.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Default: :func:`~riskmodel.config.scenario.learned_shape_path`.
+
+    Returns
+    -------
+    int or None
+        Months from the effect month to the last observed month; None when the file or
+        its episode list cannot be read.
+    """
+    file = Path(path) if path is not None else learned_shape_path()
+    try:
+        raw = read_yaml(file, error=ScenarioError)
+        spans = [
+            (
+                pd.Period(str(e["window_end"]), freq="M")
+                - pd.Period(str(e["effective_month"]), freq="M")
+            ).n
+            for e in raw.get("episodes", [])
+            if e.get("status") == "fitted"
+        ]
+    except (ScenarioError, OSError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return max(spans) if spans else None
+
+
+def recovered_logit(
+    logit: np.ndarray,
+    target: np.ndarray,
+    rho: np.ndarray,
+    months_since_control: int,
+    months_to_low: np.ndarray,
+    recovery_half_life_months: np.ndarray,
+    long_run: np.ndarray,
+) -> np.ndarray:
+    """Move the held approval logit as a control episode's recovery would.
+
+    With ``tau`` the months since the control's effect month (``tau0`` at the last
+    fitted month, ``tau0 + 1 + h`` in forecast month ``h``), the learned shape leaves
+    the share ``g(tau) = 2 ** (-max(tau - T, 0) / h)`` of its recovery still to come
+    (:func:`~riskmodel.config.scenario.control_multiplier`). The regime mean the AR(1)
+    is pulled to closes the share ``g(tau0) - g(tau)`` of its gap to ``logit(L)`` (only
+    upwards: a fitted level above ``L`` is kept), so the mean moves at the drawn
+    half-life from the fitted level toward the long-run level, and a control whose
+    recovery the shape says is over by the last fitted month (``g(tau0)`` near 0) moves
+    nothing. The AR(1) is linear in its mean, so the new logit is the held one plus the
+    mean's shift filtered by ``x[h] = rho * x[h-1] + (1 - rho) * shift[h]``; the held
+    path's innovations are kept.
+
+    Parameters
+    ----------
+    logit : numpy.ndarray
+        The held approval logit, (path, destination, month).
+    target : numpy.ndarray
+        The held regime mean, (path, month) (:func:`held_target`).
+    rho : numpy.ndarray
+        Approval persistence, (path,).
+    months_since_control : int
+        ``tau0``: months from the control's effect month to the last fitted month.
+    months_to_low, recovery_half_life_months, long_run : numpy.ndarray
+        The shape drawn per path, (path,).
+
+    Returns
+    -------
+    numpy.ndarray
+        The recovering logit, same shape as ``logit``.
+    """
+    n_paths, _, horizon = logit.shape
+    t_low = np.asarray(months_to_low, dtype=np.float64)[:, None]
+    half = np.asarray(recovery_half_life_months, dtype=np.float64)[:, None]
+    tau = months_since_control + 1.0 + np.arange(horizon)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        left_then = np.exp2(-np.maximum(months_since_control - t_low, 0.0) / half)
+        left_now = np.exp2(-np.maximum(tau - t_low, 0.0) / half)
+    share = np.clip(np.nan_to_num(left_then - left_now), 0.0, 1.0)  # (P, H)
+    lr = np.clip(np.asarray(long_run, dtype=np.float64), 1e-6, 1.0 - 1e-6)
+    goal = (np.log(lr) - np.log1p(-lr))[:, None]
+    shift = np.maximum(goal - target, 0.0) * share
+    out = np.array(logit, dtype=np.float64)
+    x = np.zeros(n_paths)
+    rho = np.asarray(rho, dtype=np.float64).reshape(n_paths)
+    for h in range(horizon):
+        x = rho * x + (1.0 - rho) * shift[:, h]
+        out[:, :, h] += x[:, None]
+    return out
+
+
+class _Recovery:
+    """The held regime of a fit whose window ends inside a control episode, recovering."""
+
+    def __init__(
+        self,
+        control: pd.Period,
+        months_since: int,
+        span: int | None,
+        logit: np.ndarray,
+        target: np.ndarray,
+        rho: np.ndarray,
+        gen: np.random.Generator,
+    ) -> None:
+        self.control = control
+        self.months_since = months_since
+        self.span = span
+        self.logit = logit
+        self.target = target
+        self.rho = rho
+        self.gen = gen
+        self.summary: dict[str, object] = {}
+
+    def approval(self, shape: Mapping[str, Dist]) -> np.ndarray:
+        """Return the recovering approval, the shape drawn once per path from ``shape``."""
+        n_paths = self.logit.shape[0]
+        keys = ("months_to_low", "recovery_half_life_months", "long_run")
+        draws = {k: shape[k].sample(self.gen, n_paths) for k in keys}
+        logit = recovered_logit(
+            self.logit, self.target, self.rho, self.months_since, *(draws[k] for k in keys)
+        )
+        self.summary = {
+            "control_month": str(self.control),
+            "months_since_control_at_last_fitted_month": self.months_since,
+            "learned_episode_months": self.span,
+            "mean_logit_shift_by_month": [
+                round(float(v), 4) for v in (logit - self.logit).mean(axis=(0, 1))
+            ],
+        }
+        return 1.0 / (1.0 + np.exp(-logit))
+
+
+def _episode_recovery(
+    posterior: xr.Dataset,
+    pick: np.ndarray,
+    logit: np.ndarray,
+    future: pd.PeriodIndex,
+    future_regime_starts: list[pd.Period],
+    drawn: Mapping[str, np.ndarray],
+    gen: np.random.Generator,
+) -> _Recovery | None:
+    """Return the recovery of the control episode the fitted window ends in, or None.
+
+    None when no fitted regime was opened by a control, or when the control's effect
+    month lies further before the last fitted month than any learned episode was
+    observed (:func:`learned_episode_months`): the held regime is then settled.
+    """
+    control = last_control_month(posterior)
+    if control is None:
+        return None
+    months_since = (future[0] - 1 - control).n
+    span = learned_episode_months()
+    if months_since < 0 or (span is not None and months_since > span):
+        return None
+    eps = drawn.get("regime", np.zeros((len(pick), len(future_regime_starts))))
+    target = held_target(posterior, pick, future, future_regime_starts, eps)
+    rho = _draws(posterior, "approval_persistence")[pick]
+    return _Recovery(control, months_since, span, logit, target, rho, gen.spawn(1)[0])
+
+
 class _PolicyContext:
     """What a ``policy_risk`` regime needs: product, licensing by month, events, draws."""
 
@@ -331,6 +593,7 @@ class _PolicyContext:
         self.events = events
         self.gen = gen
         self.summary: dict[str, object] = {}
+        self.recovery: _Recovery | None = None
 
     def apply(self, spec: RegimeSpec, previous: np.ndarray, future: pd.PeriodIndex, start: int):
         """Return ``previous`` moved by the policy events drawn from ``start`` on."""
@@ -372,6 +635,7 @@ def _apply_scenario(
     params = scenario.sample_params(gen, n_paths)
     previous = base
     chosen = np.array(base)
+    held = np.ones(len(destinations), dtype=bool)  # still the held ``current`` continuation
     for i, spec in enumerate(scenario.regimes):
         applies = np.array([spec.applies_to(d) for d in destinations])[None, :, None]
         p = params[i]
@@ -383,7 +647,12 @@ def _apply_scenario(
             value = np.broadcast_to(p["level"][:, None, None], base.shape)
         elif spec.kind == "policy_risk":
             start = spec.start_index(future[0], horizon, allow_past=True)
-            value = policy.apply(spec, previous, future, start)
+            source = previous
+            if policy.recovery is not None:
+                # today's regime, recovering as past control episodes did
+                recovering = policy.recovery.approval(spec.params)
+                source = np.where(held[None, :, None], recovering, previous)
+            value = policy.apply(spec, source, future, start)
         else:  # new_control
             mult = control_multiplier(
                 since[None, :, :],
@@ -396,6 +665,7 @@ def _apply_scenario(
         current = np.where(applies, value, previous)
         chosen = np.where((regime == i)[None, :, :], current, chosen)
         previous = current
+        held = np.where(applies[0, :, 0], spec.kind == "current", held)
     return np.clip(chosen, 0.0, 1.0)
 
 

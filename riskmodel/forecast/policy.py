@@ -20,7 +20,12 @@ one of four classes, by its type and by whether the product was under licensing 
 
 ``control_announced`` is not counted (it announces a ``control_effective``), nor is
 ``licences_approved`` (licences granted after a control are the recovery that the
-control's learned shape already holds).
+control's learned shape already holds). When the fitted window ends inside a control
+episode, the approval that the events move is already the recovering one
+(:func:`riskmodel.forecast.paths.recovered_logit`): a deal or relief drawn in the
+horizon closes a share of the gap that the recovery leaves, so the two add up to at
+most full approval; the deals dated inside the episode before the origin are part of
+the recovery (the learned shape was measured through them).
 
 Rates (Gamma-Poisson)
 ---------------------

@@ -148,3 +148,72 @@ def test_gamma_prior_is_updated_with_counts_and_fixed_is_kept():
     assert post["control"].kwargs == {"alpha": 1.5, "beta": 12.0 + 3}
     assert post["deal"].kwargs == {"alpha": 0.5, "beta": 12.0 + 8}
     assert post["relief"] is priors["relief_rate"]
+
+
+# --- the recovery of a control episode the fitted window ends in (issue 14 item 2) ---
+
+
+def _inside_episode(last: str = "2025-05", labels=("2025-04 control_effective", "2025-05 deal")):
+    """A fit whose last regimes were opened by a control (and a deal), approval low."""
+    months = pd.period_range("2023-01", last, freq="M")
+    post = make_posterior(months=months, approval_last=(0.3, 0.2), regime_mean_last=-1.0)
+    return post.assign_coords(regime=list(labels))
+
+
+def test_a_window_ending_inside_a_control_episode_recovers_toward_the_long_run():
+    from riskmodel.config.scenario import load_learned_shape
+
+    post = _inside_episode()
+    paths = _paths(post, _policy_scenario(), n_paths=3000, horizon=6)
+    held = _paths(post, "baseline", n_paths=3000, horizon=6)
+    world = np.median(paths["approval"].values[:, 0, :], axis=0)
+    assert (np.diff(world) > 0).all()  # the median rises month by month
+    assert world[0] > np.median(held["approval"].values[:, 0, 0])
+    long_run = load_learned_shape()["long_run"].sample(np.random.default_rng(0), 20000)
+    # it heads for the learned long-run level (the fitted level 0.27 is below it)
+    assert world[-1] > 0.5 * (np.median(held["approval"].values[:, 0, -1]) + np.median(long_run))
+    recovery = json.loads(paths.attrs["episode_recovery"])
+    assert recovery["control_month"] == "2025-04"
+    assert recovery["months_since_control_at_last_fitted_month"] == 1
+
+
+def test_the_recovery_left_depends_on_the_months_since_the_control():
+    young = _paths(_inside_episode("2025-05"), _policy_scenario(), n_paths=2000)
+    old = _paths(_inside_episode("2025-12"), _policy_scenario(), n_paths=2000)
+    held = _paths(_inside_episode("2025-12"), "baseline", n_paths=2000)
+    end = np.median(held["approval"].values[:, 0, -1])
+
+    def rise(p):
+        return np.median(p["approval"].values[:, 0, -1]) - end
+
+    assert rise(young) > 0.2
+    assert abs(rise(old)) < rise(young) / 4  # eight months on, the shape's recovery is over
+
+
+def test_no_recent_control_gives_identical_paths():
+    scen = load_scenario("unconditional")
+    # fitted regimes not opened by a control (no month in the labels: nothing to count from)
+    plain = make_posterior()
+    assert "episode_recovery" not in _paths(plain, scen, seed=4).attrs
+    # a control longer ago than any learned episode was observed: the regime has settled
+    old = _inside_episode("2028-01")
+    relabelled = old.assign_coords(regime=["r0", "r1"])
+    a, b = _paths(old, scen, seed=4), _paths(relabelled, scen, seed=4)
+    assert "episode_recovery" not in a.attrs
+    for var in ("exports", "approval", "counterfactual"):
+        np.testing.assert_array_equal(a[var].values, b[var].values)
+
+
+def test_the_recovery_is_reproducible_by_seed_and_leaves_named_scenarios_alone():
+    post = _inside_episode()
+    a = _paths(post, "unconditional", seed=7)
+    b = _paths(post, "unconditional", seed=7)
+    c = _paths(post, "unconditional", seed=8)
+    np.testing.assert_array_equal(a["exports"].values, b["exports"].values)
+    assert a.attrs["episode_recovery"] == b.attrs["episode_recovery"]
+    assert not np.array_equal(a["approval"].values, c["approval"].values)
+    # the held regime (baseline) means what it meant: no recovery, same as unlabelled
+    base = _paths(post, "baseline", seed=7)
+    plain = _paths(post.assign_coords(regime=["r0", "r1"]), "baseline", seed=7)
+    np.testing.assert_array_equal(base["approval"].values, plain["approval"].values)
+    assert "episode_recovery" not in base.attrs
