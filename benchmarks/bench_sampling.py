@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=int, default=1, help="time each backend this often (median shown)"
     )
+    parser.add_argument(
+        "--models", default=None, help="comma list of model labels to run (default: all)"
+    )
     parser.add_argument("--out", help="append the Markdown table to this file")
     args = parser.parse_args(argv)
 
@@ -138,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     draws, tune = (50, 50) if args.smoke else (args.draws, args.tune)
     chains = 2 if args.smoke else args.chains
     rows = []
+    only = set(args.models.split(",")) if args.models else None
     for label, inputs, priors in _models(args.smoke):
+        if only is not None and label not in only:
+            continue
         models = {b: build_model(inputs, priors) for b in backends}  # outside the timing
         n_free = sum(v.size for v in models[backends[0]].initial_point().values())
         runs: dict[str, list] = {b: [] for b in backends}
