@@ -81,30 +81,11 @@ def _sample_candidate(model, cfg, options: dict[str, object]):
     riskmodel.sampling.SampleResult
         The posterior with compile and sampling seconds and the gradient count.
     """
-    import time
-
-    import nutpie
-
-    from riskmodel.sampling import SampleResult
-    from riskmodel.sampling.backends import _compile_nutpie, _leapfrog_steps
+    from riskmodel.sampling.backends import _sample_nutpie
     from riskmodel.sampling.pytensor_setup import configure_pytensor
 
     configure_pytensor()
-    compiled, compile_s = _compile_nutpie(model)
-    start = time.perf_counter()
-    idata = nutpie.sample(
-        compiled,
-        draws=cfg.draws,
-        tune=cfg.tune,
-        chains=cfg.chains,
-        cores=cfg.cores,
-        seed=cfg.seed,
-        target_accept=cfg.target_accept,
-        progress_bar=False,
-        **options,
-    )
-    seconds = time.perf_counter() - start
-    return SampleResult(idata, "nutpie", compile_s, seconds, _leapfrog_steps(idata))
+    return _sample_nutpie(model, cfg, {}, options)
 
 
 def main(argv: list[str] | None = None) -> int:

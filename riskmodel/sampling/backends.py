@@ -213,7 +213,13 @@ def _compile_nutpie(model: Any) -> tuple[Any, float]:
     return compiled, seconds
 
 
-def _sample_nutpie(model: Any, cfg: SamplerConfig, data: Mapping[str, Any]) -> SampleResult:
+def _sample_nutpie(
+    model: Any,
+    cfg: SamplerConfig,
+    data: Mapping[str, Any],
+    options: Mapping[str, Any] | None = None,
+) -> SampleResult:
+    """Sample with nutpie; ``options`` are extra ``nutpie.sample`` arguments (benchmarks)."""
     import nutpie
 
     compiled, compile_s = _compile_nutpie(model)
@@ -236,6 +242,7 @@ def _sample_nutpie(model: Any, cfg: SamplerConfig, data: Mapping[str, Any]) -> S
         seed=cfg.seed,
         target_accept=cfg.target_accept,
         progress_bar=cfg.progress,
+        **(options or {}),
     )
     seconds = time.perf_counter() - start
     return SampleResult(idata, "nutpie", compile_s, seconds, _leapfrog_steps(idata))
