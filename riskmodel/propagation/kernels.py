@@ -765,62 +765,61 @@ if NUMBA_AVAILABLE:
                     row[k] = v
                     tot[k] += v
 
+    # Each kernel below has a serial and a parallel driver that differ only in how
+    # they loop over regions (``range`` or ``numba.prange``); both hand the arguments
+    # through unchanged to the per-region function named in the driver.
+
     @_jit
-    def _build_demand_nb(region_demand, shares, mix, demand, total):  # pragma: no cover
-        for r in range(region_demand.shape[0]):
-            _build_demand_region_nb(r, region_demand, shares, mix, demand, total)
+    def _build_demand_nb(*args):  # pragma: no cover
+        # args: those of _build_demand_region_nb after the region index
+        for r in range(args[0].shape[0]):
+            _build_demand_region_nb(r, *args)
 
     @_pjit
-    def _build_demand_par_nb(region_demand, shares, mix, demand, total):  # pragma: no cover
-        for r in _numba.prange(region_demand.shape[0]):
-            _build_demand_region_nb(r, region_demand, shares, mix, demand, total)
+    def _build_demand_par_nb(*args):  # pragma: no cover
+        for r in _numba.prange(args[0].shape[0]):
+            _build_demand_region_nb(r, *args)
+
+    @_jit
+    def _step_cell(dk, supplied, stk, bkk, zk, capk, hsk, dfk, srk):  # pragma: no cover
+        # One cell of the recursion in the module docstring, for one path: ``dk`` the
+        # demand, ``supplied`` what the allocation gives; returns the month's
+        # shortfall and the new z, backlog and stock. The branch-free min()s keep the
+        # calling loops vectorisable (numba inlines this small function).
+        zero = np.float32(0)
+        one = np.float32(1)
+        tol = np.float32(SHARE_TOL)
+        kf = one - srk * (zk if zk > zero else zero)
+        nk = dk * (kf if kf > zero else zero)
+        av = stk + supplied
+        u = av if av < nk else nk
+        s = nk - u
+        z_new = zk + (one if s > tol * nk else zero)
+        rest = av - u
+        c = rest if rest < bkk else bkk
+        bk_new = (bkk - c) + dfk * s
+        rest = rest - c
+        ceiling = (capk * hsk) * nk
+        st_new = rest if rest < ceiling else ceiling
+        return s, z_new, bk_new, st_new
 
     @_jit
     def _update_rows(d, st, bk, z, q, cap, hs, df, sr, o):  # pragma: no cover
-        # alloc = d * q; the branch-free min() keeps the loop vectorisable
-        zero = np.float32(0)
-        one = np.float32(1)
-        tol = np.float32(SHARE_TOL)
+        # one industry's row of paths, allocated d * q
         for k in range(d.shape[0]):
             dk = d[k]
-            zk = z[k]
-            kf = one - sr[k] * (zk if zk > zero else zero)
-            nk = dk * (kf if kf > zero else zero)
-            av = st[k] + dk * q[k]
-            u = av if av < nk else nk
-            s = nk - u
-            o[k] = s
-            z[k] = zk + (one if s > tol * nk else zero)
-            rest = av - u
-            b = bk[k]
-            c = rest if rest < b else b
-            bk[k] = (b - c) + df[k] * s
-            rest = rest - c
-            ceiling = (cap[k] * hs[k]) * nk
-            st[k] = rest if rest < ceiling else ceiling
+            o[k], z[k], bk[k], st[k] = _step_cell(
+                dk, dk * q[k], st[k], bk[k], z[k], cap[k], hs[k], df[k], sr[k]
+            )
 
     @_jit
     def _update_rows_base(d, st, bk, z, base, q, cap, hs, df, sr, o):  # pragma: no cover
-        zero = np.float32(0)
-        one = np.float32(1)
-        tol = np.float32(SHARE_TOL)
+        # the same, allocated base + d * q (PRIORITY)
         for k in range(d.shape[0]):
             dk = d[k]
-            zk = z[k]
-            kf = one - sr[k] * (zk if zk > zero else zero)
-            nk = dk * (kf if kf > zero else zero)
-            av = st[k] + (base[k] + dk * q[k])
-            u = av if av < nk else nk
-            s = nk - u
-            o[k] = s
-            z[k] = zk + (one if s > tol * nk else zero)
-            rest = av - u
-            b = bk[k]
-            c = rest if rest < b else b
-            bk[k] = (b - c) + df[k] * s
-            rest = rest - c
-            ceiling = (cap[k] * hs[k]) * nk
-            st[k] = rest if rest < ceiling else ceiling
+            o[k], z[k], bk[k], st[k] = _step_cell(
+                dk, base[k] + dk * q[k], st[k], bk[k], z[k], cap[k], hs[k], df[k], sr[k]
+            )
 
     @_jit
     def _simulate_region_nb(
@@ -852,6 +851,9 @@ if NUMBA_AVAILABLE:
         qb = np.empty(P, dtype=np.float32)
         rem = np.empty(P, dtype=np.float32)
         z = np.empty((I, P), dtype=np.float32)
+        # the industries allocated at the rate qb rather than qa: under END_USE those
+        # China does not supply, under PRIORITY those served first (plus their base)
+        use_qb = np.zeros(I, dtype=np.bool_)
         for i in range(I):
             s0 = stock0[r, i]
             st = stock[i]
@@ -860,6 +862,10 @@ if NUMBA_AVAILABLE:
             for k in range(P):
                 st[k] = s0[k]
                 zi[k] = -lg[k]
+            if mode == END_USE:
+                use_qb[i] = not elig[i]
+            elif mode == PRIORITY:
+                use_qb[i] = is_pri[i]
         dfr = deferred_share[r]
         srr = sub_rate[r]
         for t in range(T):
@@ -869,23 +875,10 @@ if NUMBA_AVAILABLE:
             sc = supply_china[r, t]
             sn = supply_other[r, t]
             hs = ceiling_scale[r, t]
-            if mode == 0:  # PROPORTIONAL
+            if mode == PROPORTIONAL:
                 for k in range(P):
                     qa[k] = (sc[k] + sn[k]) / sd[k] if sd[k] > zero else zero
-                for i in range(I):
-                    _update_rows(
-                        dt[i],
-                        stock[i],
-                        backlog[i],
-                        z[i],
-                        qa,
-                        cap_cover[r, i],
-                        hs,
-                        dfr[i],
-                        srr[i],
-                        ot[i],
-                    )
-            elif mode == 2:  # END_USE
+            elif mode == END_USE:
                 for k in range(P):
                     qb[k] = zero
                 for i in range(I):
@@ -899,33 +892,6 @@ if NUMBA_AVAILABLE:
                     qc = sc[k] / se if se > zero else zero
                     qa[k] = qc + qn
                     qb[k] = qn
-                for i in range(I):
-                    if elig[i]:
-                        _update_rows(
-                            dt[i],
-                            stock[i],
-                            backlog[i],
-                            z[i],
-                            qa,
-                            cap_cover[r, i],
-                            hs,
-                            dfr[i],
-                            srr[i],
-                            ot[i],
-                        )
-                    else:
-                        _update_rows(
-                            dt[i],
-                            stock[i],
-                            backlog[i],
-                            z[i],
-                            qb,
-                            cap_cover[r, i],
-                            hs,
-                            dfr[i],
-                            srr[i],
-                            ot[i],
-                        )
             else:  # PRIORITY
                 for k in range(P):
                     rem[k] = sc[k] + sn[k]
@@ -958,110 +924,46 @@ if NUMBA_AVAILABLE:
                     qs = left / sd[k] if sd[k] > zero else zero
                     qa[k] = qr + qs
                     qb[k] = qs
-                for i in range(I):
-                    if is_pri[i]:
-                        _update_rows_base(
-                            dt[i],
-                            stock[i],
-                            backlog[i],
-                            z[i],
-                            base[i],
-                            qb,
-                            cap_cover[r, i],
-                            hs,
-                            dfr[i],
-                            srr[i],
-                            ot[i],
-                        )
-                    else:
-                        _update_rows(
-                            dt[i],
-                            stock[i],
-                            backlog[i],
-                            z[i],
-                            qa,
-                            cap_cover[r, i],
-                            hs,
-                            dfr[i],
-                            srr[i],
-                            ot[i],
-                        )
+            for i in range(I):
+                q = qb if use_qb[i] else qa
+                if use_qb[i] and mode == PRIORITY:
+                    _update_rows_base(
+                        dt[i],
+                        stock[i],
+                        backlog[i],
+                        z[i],
+                        base[i],
+                        q,
+                        cap_cover[r, i],
+                        hs,
+                        dfr[i],
+                        srr[i],
+                        ot[i],
+                    )
+                else:
+                    _update_rows(
+                        dt[i],
+                        stock[i],
+                        backlog[i],
+                        z[i],
+                        q,
+                        cap_cover[r, i],
+                        hs,
+                        dfr[i],
+                        srr[i],
+                        ot[i],
+                    )
 
     @_jit
-    def _simulate_nb(
-        demand,
-        demand_total,
-        supply_china,
-        supply_other,
-        stock0,
-        cap_cover,
-        deferred_share,
-        sub_rate,
-        sub_lag,
-        ceiling_scale,
-        mode,
-        elig,
-        order,
-        is_pri,
-        out,
-    ):  # pragma: no cover
-        for r in range(demand.shape[0]):
-            _simulate_region_nb(
-                r,
-                demand,
-                demand_total,
-                supply_china,
-                supply_other,
-                stock0,
-                cap_cover,
-                deferred_share,
-                sub_rate,
-                sub_lag,
-                ceiling_scale,
-                mode,
-                elig,
-                order,
-                is_pri,
-                out,
-            )
+    def _simulate_nb(*args):  # pragma: no cover
+        # args: those of _simulate_region_nb after the region index
+        for r in range(args[0].shape[0]):
+            _simulate_region_nb(r, *args)
 
     @_pjit
-    def _simulate_par_nb(
-        demand,
-        demand_total,
-        supply_china,
-        supply_other,
-        stock0,
-        cap_cover,
-        deferred_share,
-        sub_rate,
-        sub_lag,
-        ceiling_scale,
-        mode,
-        elig,
-        order,
-        is_pri,
-        out,
-    ):  # pragma: no cover
-        for r in _numba.prange(demand.shape[0]):
-            _simulate_region_nb(
-                r,
-                demand,
-                demand_total,
-                supply_china,
-                supply_other,
-                stock0,
-                cap_cover,
-                deferred_share,
-                sub_rate,
-                sub_lag,
-                ceiling_scale,
-                mode,
-                elig,
-                order,
-                is_pri,
-                out,
-            )
+    def _simulate_par_nb(*args):  # pragma: no cover
+        for r in _numba.prange(args[0].shape[0]):
+            _simulate_region_nb(r, *args)
 
     @_jit
     def _aggregate_region_nb(
@@ -1172,66 +1074,13 @@ if NUMBA_AVAILABLE:
                 fc[frow[k]] += 1
 
     @_jit
-    def _aggregate_nb(
-        short,
-        demand,
-        units_per_tonne,
-        start,
-        stop,
-        thresholds,
-        sums,
-        cum_hist_sum,
-        exceed,
-        share_hist,
-        cum_hist,
-        first_counts,
-    ):  # pragma: no cover
-        for r in range(short.shape[0]):
-            _aggregate_region_nb(
-                r,
-                short,
-                demand,
-                units_per_tonne,
-                start,
-                stop,
-                thresholds,
-                sums,
-                cum_hist_sum,
-                exceed,
-                share_hist,
-                cum_hist,
-                first_counts,
-            )
+    def _aggregate_nb(*args):  # pragma: no cover
+        # args: those of _aggregate_region_nb after the region index
+        for r in range(args[0].shape[0]):
+            _aggregate_region_nb(r, *args)
 
     @_pjit
-    def _aggregate_par_nb(
-        short,
-        demand,
-        units_per_tonne,
-        start,
-        stop,
-        thresholds,
-        sums,
-        cum_hist_sum,
-        exceed,
-        share_hist,
-        cum_hist,
-        first_counts,
-    ):  # pragma: no cover
+    def _aggregate_par_nb(*args):  # pragma: no cover
         # every region writes its own slices of the accumulators: no races
-        for r in _numba.prange(short.shape[0]):
-            _aggregate_region_nb(
-                r,
-                short,
-                demand,
-                units_per_tonne,
-                start,
-                stop,
-                thresholds,
-                sums,
-                cum_hist_sum,
-                exceed,
-                share_hist,
-                cum_hist,
-                first_counts,
-            )
+        for r in _numba.prange(args[0].shape[0]):
+            _aggregate_region_nb(r, *args)
