@@ -413,34 +413,18 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         open_low=True,
         clipped_normal=True,
     )
-    substitution = _dist(
-        raw.get("substitution_per_year"),
-        "substitution_per_year",
-        problems,
-        allowed=("Uniform", "Beta", "Fixed"),
-        low=0.0,
-        high=1.0,
+    substitution = _dist_at(
+        raw, "substitution_per_year", "", problems, allowed=("Uniform", "Beta", "Fixed"), **_UNIT
     )
     lag = Dist.fixed(0.0, "no lag")
     if "substitution_lag_months" in raw:
-        lag = _dist(
-            raw.get("substitution_lag_months"),
-            "substitution_lag_months",
-            problems,
-            allowed=("Uniform", "Fixed", "LogNormal"),
-            low=0.0,
-        )
+        allowed = ("Uniform", "Fixed", "LogNormal")
+        lag = _dist_at(raw, "substitution_lag_months", "", problems, allowed=allowed, low=0.0)
     cover_raw = raw.get("inventory_cover_weeks")
     correlation = 0.0
     if isinstance(cover_raw, Mapping):
-        corr = _dist(
-            cover_raw.get("correlation"),
-            "inventory_cover_weeks.correlation",
-            problems,
-            allowed=("Fixed",),
-            low=0.0,
-            high=1.0,
-        )
+        where = "inventory_cover_weeks"
+        corr = _dist_at(cover_raw, "correlation", where, problems, allowed=("Fixed",), **_UNIT)
         correlation = corr["value"] if corr is not None else 0.0
         cover_raw = {k: v for k, v in cover_raw.items() if k != "correlation"}
     cover = _per_key(
@@ -451,41 +435,15 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         allowed=("LogNormal", "Fixed"),
         **positive,
     )
-    restock = _dist(
-        raw.get("restock_multiple"),
-        "restock_multiple",
-        problems,
-        allowed=("Fixed", "Uniform", "LogNormal"),
-        **positive,
-    )
-    opening = _dist(
-        raw.get("opening_stock_ratio"),
-        "opening_stock_ratio",
-        problems,
-        allowed=("Fixed", "Uniform", "LogNormal"),
-        **positive,
-    )
-    deferred = _dist(
-        raw.get("deferred_share"),
-        "deferred_share",
-        problems,
-        allowed=("Fixed", "Uniform", "Beta"),
-        low=0.0,
-        high=1.0,
-    )
+    restock = _dist_at(raw, "restock_multiple", "", problems, **_AMOUNT, **positive)
+    opening = _dist_at(raw, "opening_stock_ratio", "", problems, **_AMOUNT, **positive)
+    deferred = _dist_at(raw, "deferred_share", "", problems, **_SHARE)
     content = _parse_content(raw.get("magnet_content_kg"), industries, units, problems)
     projects = _parse_projects(raw.get("new_capacity", []), region_names, problems)
     hoarding = _parse_hoarding(raw.get("hoarding"), region_names, problems)
     reroute = Dist.fixed(0.0, "no re-routing")
     if "reroute_share" in raw:
-        reroute = _dist(
-            raw.get("reroute_share"),
-            "reroute_share",
-            problems,
-            allowed=("Fixed", "Uniform", "Beta"),
-            low=0.0,
-            high=1.0,
-        )
+        reroute = _dist_at(raw, "reroute_share", "", problems, **_SHARE)
 
     problems.raise_if_any(source)
     digest = hashlib.sha256(
@@ -523,6 +481,13 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
     )
 
 
+#: Arguments of :func:`_dist` shared by several entries: a share in [0, 1] ...
+_UNIT = {"low": 0.0, "high": 1.0}
+_SHARE = {"allowed": ("Fixed", "Uniform", "Beta"), **_UNIT}
+#: ... and an amount (give its lower bound with it)
+_AMOUNT = {"allowed": ("Fixed", "Uniform", "LogNormal")}
+
+
 def _dist(raw: Any, path: str, problems: Problems, **kw: Any) -> Dist | None:
     """One distribution of this file: a ``source`` or ``judgement: true`` is required."""
     if raw is None:
@@ -531,6 +496,11 @@ def _dist(raw: Any, path: str, problems: Problems, **kw: Any) -> Dist | None:
             problems.add(parent, f"missing '{key}'")
         return None
     return parse_dist(raw, path, problems, need_source=True, **kw)
+
+
+def _dist_at(mapping: Any, key: str, where: str, problems: Problems, **kw: Any) -> Dist | None:
+    """``mapping[key]`` as in :func:`_dist`, reported at ``where.key`` (``key`` at the top)."""
+    return _dist(mapping.get(key), f"{where}.{key}" if where else key, problems, **kw)
 
 
 def _per_key(
@@ -588,14 +558,8 @@ def _parse_embedded(
         problems.keys(spec, industries, path)
         for ind in industries:
             if ind in spec:
-                out[reg][ind] = _dist(
-                    spec[ind],
-                    f"{path}.{ind}",
-                    problems,
-                    allowed=("Beta", "Uniform", "Fixed"),
-                    low=0.0,
-                    high=1.0,
-                )
+                allowed = ("Beta", "Uniform", "Fixed")
+                out[reg][ind] = _dist_at(spec, ind, path, problems, allowed=allowed, **_UNIT)
     return out
 
 
@@ -771,7 +735,6 @@ def _parse_projects(raw: Any, regions: Sequence[str], problems: Problems) -> lis
         problems.add("new_capacity", "must be a list of projects")
         return []
     keys = ("name", "region", "start", "capacity_tpy", "delay_months", "ramp_months", "utilisation")
-    amounts = ("Fixed", "Uniform", "LogNormal")
     out: list[CapacityProject] = []
     for k, spec in enumerate(raw):
         where = f"new_capacity[{k}]"
@@ -791,28 +754,10 @@ def _parse_projects(raw: Any, regions: Sequence[str], problems: Problems) -> lis
             problems.add(
                 f"{where}.start", f"must be a month YYYY-MM, got {clip(spec.get('start'))}"
             )
-        cap = _dist(
-            spec.get("capacity_tpy"), f"{where}.capacity_tpy", problems, allowed=amounts, low=0.0
-        )
-        delay = _dist(
-            spec.get("delay_months"), f"{where}.delay_months", problems, allowed=amounts, low=0.0
-        )
-        ramp = _dist(
-            spec.get("ramp_months"),
-            f"{where}.ramp_months",
-            problems,
-            allowed=amounts,
-            low=0.0,
-            open_low=True,
-        )
-        util = _dist(
-            spec.get("utilisation"),
-            f"{where}.utilisation",
-            problems,
-            allowed=("Fixed", "Uniform", "Beta"),
-            low=0.0,
-            high=1.0,
-        )
+        cap = _dist_at(spec, "capacity_tpy", where, problems, **_AMOUNT, low=0.0)
+        delay = _dist_at(spec, "delay_months", where, problems, **_AMOUNT, low=0.0)
+        ramp = _dist_at(spec, "ramp_months", where, problems, **_AMOUNT, low=0.0, open_low=True)
+        util = _dist_at(spec, "utilisation", where, problems, **_SHARE)
         if None not in (cap, delay, ramp, util) and isinstance(name, str):
             assert cap and delay and ramp and util
             out.append(CapacityProject(name, str(region), start, cap, delay, ramp, util))
@@ -826,20 +771,8 @@ def _parse_hoarding(raw: Any, regions: Sequence[str], problems: Problems) -> Hoa
     if not problems.mapping(raw, "hoarding", "multiple, lead_months and dates"):
         return None
     problems.keys(raw, ("multiple", "lead_months", "dates"), "hoarding")
-    multiple = _dist(
-        raw.get("multiple"),
-        "hoarding.multiple",
-        problems,
-        allowed=("Fixed", "Uniform", "LogNormal"),
-        low=1.0,
-    )
-    lead = _dist(
-        raw.get("lead_months"),
-        "hoarding.lead_months",
-        problems,
-        allowed=("Fixed", "Uniform"),
-        low=0.0,
-    )
+    multiple = _dist_at(raw, "multiple", "hoarding", problems, **_AMOUNT, low=1.0)
+    lead = _dist_at(raw, "lead_months", "hoarding", problems, allowed=("Fixed", "Uniform"), low=0.0)
     dates_raw = raw.get("dates", [])
     if not isinstance(dates_raw, list):
         problems.add("hoarding.dates", "must be a list of policy dates")
