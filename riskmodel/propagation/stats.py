@@ -57,8 +57,13 @@ STOCKOUT_QUANTILES = (0.1, 0.5, 0.9)
 CVAR_LEVEL = 0.95
 
 
-def _locate(hist: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each target count, the bin where the CDF reaches it and the fraction inside it."""
+def _locate(
+    hist: np.ndarray, n: int, levels: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each quantile level, the bin where the CDF reaches it and the fraction inside it."""
+    targets = np.broadcast_to(
+        np.asarray(levels, dtype=np.float64) * n, (*hist.shape[:-1], len(levels))
+    )
     cdf = np.cumsum(hist, axis=-1)  # (..., B)
     # first bin with cdf >= target (targets > 0 always reach: the cdf ends at n >= target)
     b = (cdf[..., None, :] < targets[..., :, None]).sum(axis=-1)  # (..., Q)
@@ -86,10 +91,7 @@ def quantile_from_share_hist(hist: np.ndarray, n: int, levels: Sequence[float]) 
     numpy.ndarray
         ``(..., len(levels))``.
     """
-    targets = np.broadcast_to(
-        np.asarray(levels, dtype=np.float64) * n, (*hist.shape[:-1], len(levels))
-    )
-    b, frac, _ = _locate(hist, targets)
+    b, frac, _ = _locate(hist, n, levels)
     width = 1.0 / SHARE_BINS
     value = (b - 1) * width + frac * width
     return np.where(b == 0, 0.0, value)
@@ -114,10 +116,7 @@ def quantile_from_cum_hist(
     numpy.ndarray
         ``(..., len(levels))``.
     """
-    targets = np.broadcast_to(
-        np.asarray(levels, dtype=np.float64) * n, (*hist.shape[:-1], len(levels))
-    )
-    b, frac, inbin = _locate(hist, targets)
+    b, frac, inbin = _locate(hist, n, levels)
     edges = cum_bin_edges()  # CUM_BINS + 1
     lo = edges[b]
     hi = edges[np.minimum(b + 1, CUM_BINS)]
