@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from riskmodel.commands._common import (
     add_data_arguments,
@@ -13,6 +15,9 @@ from riskmodel.commands._common import (
     month_arg,
     sampler_from_args,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _MODELS = ("bayes", "snaive", "ets", "sarimax")
 _ORIGINS = ("2025-03", "2025-05", "2025-07", "2025-10")
@@ -174,25 +179,36 @@ def _wide_plan(args: argparse.Namespace) -> tuple:
     return tuple(plan)
 
 
+def _run_settings(args: argparse.Namespace, sampler: Any) -> dict[str, Any]:
+    """Return the arguments that :func:`run_backtest` and :func:`run_wide_backtest` share."""
+    return {
+        "events": args.events,
+        "licences": args.licences,
+        "priors": args.priors,
+        "models": args.models,
+        "horizon": args.horizon,
+        "n_paths": args.paths,
+        "seed": args.seed,
+        "sampler": sampler,
+        "scheduler": args.scheduler,
+        "progress": _progress,
+    }
+
+
+def _print_unavailable(unavailable: pd.DataFrame, out: Path) -> None:
+    """Say how many model-target pairs could not be scored, if any."""
+    if len(unavailable):
+        n = int(unavailable["targets"].sum())
+        print(f"{n} model-target pairs unavailable (see {out}/unavailable.csv)")
+
+
 def _run_wide(args: argparse.Namespace, sampler: object, clock: float) -> int:
     """Run ``--wide``, write DIR and print the pooled summary."""
     from riskmodel.backtest.summary import markdown_table
     from riskmodel.backtest.wide import run_wide_backtest
 
     plan = _wide_plan(args)
-    result = run_wide_backtest(
-        plan,
-        events=args.events,
-        licences=args.licences,
-        priors=args.priors,
-        models=args.models,
-        horizon=args.horizon,
-        n_paths=args.paths,
-        seed=args.seed,
-        sampler=sampler,  # type: ignore[arg-type]
-        scheduler=args.scheduler,
-        progress=_progress,
-    )
+    result = run_wide_backtest(plan, **_run_settings(args, sampler))
     out = result.write(args.out)
     seconds = time.perf_counter() - clock
     print(
@@ -202,9 +218,7 @@ def _run_wide(args: argparse.Namespace, sampler: object, clock: float) -> int:
     )
     summary = result.summary()
     print(markdown_table(summary[summary["product"] == "all"]))
-    n = int(result.unavailable["targets"].sum()) if len(result.unavailable) else 0
-    if len(result.unavailable):
-        print(f"{n} model-target pairs unavailable (see {out}/unavailable.csv)")
+    _print_unavailable(result.unavailable, out)
     return 0
 
 
@@ -221,19 +235,7 @@ def run(args: argparse.Namespace) -> int:
         args.origins = _ORIGINS
 
     result = run_backtest(
-        args.origins,
-        data=args.data,
-        events=args.events,
-        licences=args.licences,
-        product=args.product,
-        priors=args.priors,
-        models=args.models,
-        horizon=args.horizon,
-        n_paths=args.paths,
-        seed=args.seed,
-        sampler=sampler,
-        scheduler=args.scheduler,
-        progress=_progress,
+        args.origins, data=args.data, product=args.product, **_run_settings(args, sampler)
     )
     out = result.write(args.out)
     seconds = time.perf_counter() - clock
@@ -243,9 +245,7 @@ def run(args: argparse.Namespace) -> int:
         f"{seconds:.0f} s; wrote {out}/scores.csv, summary.csv, summary.md"
     )
     print(markdown_table(result.summary()))
-    if len(result.unavailable):
-        n = int(result.unavailable["targets"].sum())
-        print(f"{n} model-target pairs unavailable (see {out}/unavailable.csv)")
+    _print_unavailable(result.unavailable, out)
     for r in result.runs.itertuples():
         if r.model != "bayes" or r.converged not in (False,):
             continue

@@ -225,13 +225,7 @@ def _sample_nutpie(
     compiled, compile_s = _compile_nutpie(model)
     if data:
         compiled = compiled.with_data(**data)
-    # Marked for riskmodel.report.progress: the sampler draws its own bars from here.
-    log.info(
-        "drawing %d chains x %d iterations",
-        cfg.chains,
-        cfg.tune + cfg.draws,
-        extra={"external_progress": cfg.progress},
-    )
+    _log_drawing(cfg)
     start = time.perf_counter()
     idata = nutpie.sample(
         compiled,
@@ -248,6 +242,16 @@ def _sample_nutpie(
     return SampleResult(idata, "nutpie", compile_s, seconds, _leapfrog_steps(idata))
 
 
+def _log_drawing(cfg: SamplerConfig) -> None:
+    # Marked for riskmodel.report.progress: the sampler draws its own bars from here.
+    log.info(
+        "drawing %d chains x %d iterations",
+        cfg.chains,
+        cfg.tune + cfg.draws,
+        extra={"external_progress": cfg.progress},
+    )
+
+
 def _sample_pymc(
     model: Any, cfg: SamplerConfig, data: Mapping[str, Any], nuts_sampler: str = "pymc"
 ) -> SampleResult:
@@ -262,12 +266,7 @@ def _sample_pymc(
         # measured apart; pm.sample then finds the compiled module in PyTensor's cache.
         model.logp_dlogp_function(ravel_inputs=True)
     compile_s = time.perf_counter() - start
-    log.info(
-        "drawing %d chains x %d iterations",
-        cfg.chains,
-        cfg.tune + cfg.draws,
-        extra={"external_progress": cfg.progress},
-    )
+    _log_drawing(cfg)
     start = time.perf_counter()
     with model:
         idata = pm.sample(
