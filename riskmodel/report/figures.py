@@ -192,6 +192,21 @@ def _mark_events(
     return seen
 
 
+def _save_with_legend(
+    fig: Figure, handles: list[Line2D | Patch], types: set[str], path: Path
+) -> Path:
+    """Add the legend below the panels, the policy events' lines last, and save."""
+    handles = [*handles, *_event_handles(types)]
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(4, len(handles)),
+        fontsize=8,
+        frameon=False,
+    )
+    return _save(fig, path)
+
+
 def _event_handles(types: set[str]) -> list[Line2D]:
     return [
         Line2D(
@@ -279,15 +294,7 @@ def approval_figure(
     ]
     if starts:
         handles.append(Patch(color="#eeeeee", label="licensing regimes (alternate shading)"))
-    handles.extend(_event_handles(types))
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=min(4, len(handles)),
-        fontsize=8,
-        frameon=False,
-    )
-    return _save(fig, path)
+    return _save_with_legend(fig, handles, types, path)
 
 
 def fan_figure(
@@ -402,15 +409,7 @@ def fan_figure(
         handles.append(Patch(color=_BAND, alpha=0.45, label="50% interval"))
     if has_counter:
         handles.append(Line2D([], [], color="#777777", ls=":", label="demand without licensing"))
-    handles.extend(_event_handles(types))
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=min(4, len(handles)),
-        fontsize=8,
-        frameon=False,
-    )
-    return _save(fig, path)
+    return _save_with_legend(fig, handles, types, path)
 
 
 def _heat_grid(data: pd.DataFrame, rows: list[tuple[str, str]], months: list[str]) -> np.ndarray:
