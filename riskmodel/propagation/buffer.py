@@ -90,13 +90,14 @@ from riskmodel.propagation.engine import (
     DEFAULT_BLOCK_SIZE,
     OPENING_MONTHS,
     _build_inputs,
+    _regional_exports,
+    _resolve_params,
     _root_seed,
     _Shared,
     physical_exports,
 )
 from riskmodel.propagation.io import validate_paths
-from riskmodel.propagation.params import PropagationParams, load_params
-from riskmodel.propagation.regions import map_destinations
+from riskmodel.propagation.params import PropagationParams
 from riskmodel.seeds import SeedLike, seed_label, stage_seeds
 
 __all__ = [
@@ -314,12 +315,7 @@ class _Setup:
         kernel: str,
     ) -> _Setup:
         ds = validate_paths(physical_exports(paths)[0])
-        if params is None or isinstance(params, (str, Path)):
-            params = load_params(params)
-        if not isinstance(params, PropagationParams):
-            raise TypeError(
-                f"params must be PropagationParams, a path or None, got {type(params).__name__}"
-            )
+        params = _resolve_params(params)
         months_all = [str(m) for m in ds["month"].values]
         T = len(months_all)
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
@@ -331,11 +327,7 @@ class _Setup:
             )
         if block_size < 1:
             raise BufferInputError(f"block_size must be >= 1, got {block_size}")
-        mapping = map_destinations(params, ds["destination"].values)
-        if not mapping.regions:
-            raise BufferInputError("no region has data in the forecast paths")
-        params = params.subset_regions(mapping.regions)
-        exports, _ = mapping.apply(ds["exports"].values)
+        params, _, exports, _ = _regional_exports(params, ds, BufferInputError)
         F = exports.shape[0]
         n = F if n_paths is None else check_setting("paths", n_paths)
         if scenario is None:

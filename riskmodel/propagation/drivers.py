@@ -57,12 +57,13 @@ from riskmodel.propagation.draws import (
 )
 from riskmodel.propagation.engine import (
     _build_inputs,
+    _regional_exports,
+    _resolve_params,
     _Shared,
     physical_exports,
 )
 from riskmodel.propagation.io import validate_paths
-from riskmodel.propagation.params import PropagationParams, load_params
-from riskmodel.propagation.regions import map_destinations
+from riskmodel.propagation.params import PropagationParams
 
 __all__ = [
     "DEFAULT_DRIVER_PATHS",
@@ -208,13 +209,7 @@ class _Model:
         kernel: str,
     ) -> _Model:
         ds = validate_paths(physical_exports(paths)[0])
-        if params is None or isinstance(params, (str, Path)):
-            params = load_params(params)
-        mapping = map_destinations(params, ds["destination"].values)
-        if not mapping.regions:
-            raise ValueError("no region has data in the forecast paths")
-        params = params.subset_regions(mapping.regions)
-        exports, _ = mapping.apply(ds["exports"].values)
+        params, _, exports, _ = _regional_exports(_resolve_params(params), ds)
         months = tuple(str(m) for m in ds["month"].values)
         shared = _Shared.build(
             params,

@@ -74,7 +74,7 @@ from riskmodel.propagation import kernels
 from riskmodel.propagation.draws import WEEKS_PER_MONTH, ParameterDraws, concat_draws, draw_block
 from riskmodel.propagation.io import validate_paths
 from riskmodel.propagation.params import PropagationParams, load_params
-from riskmodel.propagation.regions import map_destinations
+from riskmodel.propagation.regions import RegionMapping, map_destinations
 from riskmodel.propagation.stats import finalize
 
 __all__ = [
@@ -449,6 +449,33 @@ class _Folder:
 # --------------------------------------------------------------------------------------
 
 
+def _resolve_params(params: PropagationParams | str | Path | None) -> PropagationParams:
+    """Return the parameters given, those of a YAML file, or (``None``) the bundled ones."""
+    if params is None or isinstance(params, (str, Path)):
+        params = load_params(params)
+    if not isinstance(params, PropagationParams):
+        raise TypeError(
+            f"params must be PropagationParams, a path or None, got {type(params).__name__}"
+        )
+    return params
+
+
+def _regional_exports(
+    params: PropagationParams, ds: xr.Dataset, error: type[Exception] = ValueError
+) -> tuple[PropagationParams, RegionMapping, np.ndarray, Any]:
+    """Map the forecast's destinations onto the parameters' regions.
+
+    Returns the parameters cut to the regions with data, the mapping, and the regional
+    exports and residual floor events (as :meth:`RegionMapping.apply` gives them);
+    raises ``error`` when no region has data.
+    """
+    mapping = map_destinations(params, ds["destination"].values)
+    if not mapping.regions:
+        raise error("no region has data in the forecast paths")
+    exports, floors = mapping.apply(ds["exports"].values)
+    return params.subset_regions(mapping.regions), mapping, exports, floors
+
+
 def _root_seed(seed: Any) -> tuple[np.random.SeedSequence, str]:
     if isinstance(seed, np.random.SeedSequence):
         root = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
@@ -556,12 +583,7 @@ def propagate(
     """
     paths, supply_source = physical_exports(paths)
     ds = validate_paths(paths)
-    if params is None or isinstance(params, (str, Path)):
-        params = load_params(params)
-    if not isinstance(params, PropagationParams):
-        raise TypeError(
-            f"params must be PropagationParams, a path or None, got {type(params).__name__}"
-        )
+    params = _resolve_params(params)
     product = ds.attrs.get("product")
     if product not in (None, "magnets"):
         import warnings
@@ -571,11 +593,7 @@ def propagate(
             PropagationWarning,
             stacklevel=2,
         )
-    mapping = map_destinations(params, ds["destination"].values)
-    if not mapping.regions:
-        raise ValueError("no region has data in the forecast paths")
-    params = params.subset_regions(mapping.regions)
-    exports, floors_x = mapping.apply(ds["exports"].values)
+    params, mapping, exports, floors_x = _regional_exports(params, ds)
     F = exports.shape[0]
     months = [str(m) for m in ds["month"].values]
     T = len(months)
