@@ -154,6 +154,7 @@ def _seeds_table(
 
     load_before = os.getloadavg()
     started = dt.datetime.now(dt.UTC)
+    print(f"{started:%H:%M} UTC, load average {load_before}", file=sys.stderr, flush=True)
     run_seeds = range(args.seed, args.seed + args.seeds)
     rows: list[dict[str, object]] = []
     only = set(args.models.split(",")) if args.models else None
@@ -177,7 +178,6 @@ def _seeds_table(
                 )
                 print(f"{rows[-1]}", file=sys.stderr, flush=True)
     load_after = os.getloadavg()
-
     head = (
         "Sampling core across seeds, `python benchmarks/bench_sampling.py "
         f"{command}`, "
@@ -189,6 +189,15 @@ def _seeds_table(
         f"before {' '.join(f'{x:.2f}' for x in load_before)}, after "
         f"{' '.join(f'{x:.2f}' for x in load_after)}. Gradients count warm-up and draws.\n\n"
     )
+    return head + _seeds_markdown(rows, settings)
+
+
+def _seeds_markdown(rows: list[dict[str, object]], settings: list[str]) -> str:
+    """Format ``--seeds`` runs (the dictionaries it prints) as per-run rows and medians.
+
+    The ratio and the count of seeds beating the first setting compare runs of the
+    same model and seed; a seed without a run of the first setting is not counted.
+    """
     per_run = (
         "| model | setting | run seed | sampling s | min bulk ESS | ESS/s sampling | "
         "gradients/s | ESS per 1k gradients | max R-hat (variable) | divergences | "
@@ -213,10 +222,13 @@ def _seeds_table(
         med: dict[str, dict[str, float]] = {}
         for setting in settings:
             runs = [r for r in mine if r["setting"] == setting]
+            if not runs:
+                continue
             med[setting] = {k: statistics.median(float(r[k]) for r in runs) for k in keys}
             ratio = med[setting]["ess_per_s"] / med[settings[0]]["ess_per_s"]
             first = {r["seed"]: r["ess_per_s"] for r in mine if r["setting"] == settings[0]}
-            wins = sum(float(r["ess_per_s"]) > float(first[r["seed"]]) for r in runs)
+            paired = [r for r in runs if r["seed"] in first]
+            wins = sum(float(r["ess_per_s"]) > float(first[r["seed"]]) for r in paired)
             m = med[setting]
             medians += (
                 f"| {label} | {setting} | {len(runs)} | {m['sampling_s']:.1f} | "
@@ -225,9 +237,9 @@ def _seeds_table(
                 f"{sum(float(r['max_rhat']) <= 1.01 for r in runs)}/{len(runs)} | "
                 f"{sum(int(r['divergences']) for r in runs)} | "
                 f"{sum(bool(r['passed']) for r in runs)}/{len(runs)} | {ratio:.2f}x | "
-                f"{wins}/{len(runs)} |\n"
+                f"{wins}/{len(paired)} |\n"
             )
-    return head + per_run + medians
+    return per_run + medians
 
 
 def main(argv: list[str] | None = None) -> int:
