@@ -5,6 +5,8 @@ Usage::
     python benchmarks/bench_sampling.py               # bundled data + simulated sizes, all backends
     python benchmarks/bench_sampling.py --smoke       # tiny sizes, nothing asserted (CI)
     python benchmarks/bench_sampling.py --candidates  # nutpie settings vs PyMC (issue 17)
+    python benchmarks/bench_sampling.py --candidates --seeds 4 --draws 2000 \
+        --models "bundled magnets" --settings "nutpie default,nutpie variance mass matrix"
 
 For each model (the bundled magnet model and simulated panels of destinations x months)
 and each installed backend: compile time, sampling time, min bulk ESS, ESS per second of
@@ -20,6 +22,13 @@ settings (:data:`CANDIDATES`): the project's default (through ``riskmodel.sampli
 a low-rank modified mass matrix, half the warm-up (the same draws), and the
 variance-based (Stan/PyMC-like) diagonal mass matrix instead of nutpie's gradient-based
 one. All run in the same process, interleaved, with the same draws, chains and seed.
+
+With ``--seeds N`` as well, each setting (``--settings``, default: all candidates) is
+sampled once for each of the run seeds ``--seed`` ... ``--seed + N - 1``, the sampler
+getting the seed ``riskmodel fit --seed k`` gives it (:func:`riskmodel.seeds.stage_seeds`),
+interleaved per seed (A, B, A, B, ...) so that the machine's load hits every setting
+alike. It prints one row per run, the median per setting and the ratio of the medians
+to the first setting's, and the machine's load average before and after.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import shlex
 import statistics
 import sys
 import warnings
@@ -88,6 +98,150 @@ def _sample_candidate(model, cfg, options: dict[str, object]):
     return _sample_nutpie(model, cfg, {}, options)
 
 
+def _run(model, backend: str, *, draws: int, tune: int, chains: int, seed: int):
+    """Sample ``model`` with a backend (``pymc``, ``nutpie`` ...) or a :data:`CANDIDATES` label."""
+    from riskmodel.sampling import BACKENDS, SamplerConfig, sample
+
+    factor, options = CANDIDATES.get(backend, (1.0, {}))
+    cfg = SamplerConfig(
+        backend=backend if backend in BACKENDS else "nutpie",
+        draws=draws,
+        tune=max(1, round(tune * factor)),
+        chains=chains,
+        seed=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _sample_candidate(model, cfg, options) if options else sample(model, cfg)
+
+
+def _measure(result, model) -> dict[str, object]:
+    """Return one run's figures: ESS, its rates, R-hat, divergences, the fit's checks."""
+    from riskmodel.exceptions import ConvergenceWarning
+    from riskmodel.models.diagnostics import convergence_report
+    from riskmodel.models.export_model import free_variable_names
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        report = convergence_report(result.idata, free_variable_names(model))
+    grads, seconds = result.gradient_evaluations, result.sampling_seconds
+    return {
+        "sampling_s": seconds,
+        "min_ess_bulk": report.min_ess_bulk,
+        "ess_per_s": report.min_ess_bulk / seconds,
+        "grad_per_s": (grads / seconds) if grads else float("nan"),
+        "ess_per_kgrad": 1000 * report.min_ess_bulk / grads if grads else float("nan"),
+        "max_rhat": report.max_rhat,
+        "rhat_var": report.worst_rhat_variable,
+        "divergences": report.divergences,
+        "passed": report.passed,
+    }
+
+
+def _seeds_table(
+    args: argparse.Namespace,
+    settings: list[str],
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    command: str,
+) -> str:
+    """Sample each setting once per run seed, interleaved; per-run rows and medians."""
+    from riskmodel.models.export_model import build_model
+    from riskmodel.sampling import SamplerConfig
+    from riskmodel.seeds import stage_seeds
+
+    load_before = os.getloadavg()
+    started = dt.datetime.now(dt.UTC)
+    print(f"{started:%H:%M} UTC, load average {load_before}", file=sys.stderr, flush=True)
+    run_seeds = range(args.seed, args.seed + args.seeds)
+    rows: list[dict[str, object]] = []
+    only = set(args.models.split(",")) if args.models else None
+    for label, inputs, priors in _models(args.smoke):
+        if only is not None and label not in only:
+            continue
+        models = {s: build_model(inputs, priors) for s in settings}  # outside the timing
+        for run_seed in run_seeds:
+            for setting in settings:  # A, B, A, B, ...: the same load for every setting
+                result = _run(
+                    models[setting],
+                    setting,
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    seed=stage_seeds(run_seed).sampler,
+                )
+                rows.append(
+                    {"model": label, "setting": setting, "seed": run_seed}
+                    | _measure(result, models[setting])
+                )
+                print(f"{rows[-1]}", file=sys.stderr, flush=True)
+    load_after = os.getloadavg()
+    head = (
+        "Sampling core across seeds, `python benchmarks/bench_sampling.py "
+        f"{command}`, "
+        f"{started:%Y-%m-%d %H:%M} UTC, {platform.machine()} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {chains} chains x ({tune} tune + "
+        f"{draws} draws), target_accept {SamplerConfig().target_accept}; run seeds "
+        f"{run_seeds.start}..{run_seeds.stop - 1} (the sampler's seed as `riskmodel fit "
+        "--seed k` derives it), settings interleaved per seed. Load average (1, 5, 15 min) "
+        f"before {' '.join(f'{x:.2f}' for x in load_before)}, after "
+        f"{' '.join(f'{x:.2f}' for x in load_after)}. Gradients count warm-up and draws.\n\n"
+    )
+    return head + _seeds_markdown(rows, settings)
+
+
+def _seeds_markdown(rows: list[dict[str, object]], settings: list[str]) -> str:
+    """Format ``--seeds`` runs (the dictionaries it prints) as per-run rows and medians.
+
+    The ratio and the count of seeds beating the first setting compare runs of the
+    same model and seed; a seed without a run of the first setting is not counted.
+    """
+    per_run = (
+        "| model | setting | run seed | sampling s | min bulk ESS | ESS/s sampling | "
+        "gradients/s | ESS per 1k gradients | max R-hat (variable) | divergences | "
+        "fit's checks |\n|" + "---|" * 11 + "\n"
+    ) + "".join(
+        f"| {r['model']} | {r['setting']} | {r['seed']} | {r['sampling_s']:.1f} | "
+        f"{r['min_ess_bulk']:.0f} | {r['ess_per_s']:.2f} | {r['grad_per_s']:,.0f} | "
+        f"{r['ess_per_kgrad']:.3f} | {r['max_rhat']:.3f} ({r['rhat_var']}) | "
+        f"{r['divergences']} | {'pass' if r['passed'] else 'fail'} |\n"
+        for r in rows
+    )
+    keys = ("sampling_s", "min_ess_bulk", "ess_per_s", "grad_per_s", "ess_per_kgrad", "max_rhat")
+    medians = (
+        "\n| model | setting | runs | median sampling s | median min bulk ESS | "
+        "median ESS/s sampling | median gradients/s | median ESS per 1k gradients | "
+        "median max R-hat | runs with R-hat <= 1.01 | total divergences | runs passing "
+        "the fit's checks | ESS/s vs first setting (medians) | seeds with more ESS/s "
+        "than the first setting |\n|" + "---|" * 14 + "\n"
+    )
+    for label in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == label]
+        med: dict[str, dict[str, float]] = {}
+        for setting in settings:
+            runs = [r for r in mine if r["setting"] == setting]
+            if not runs:
+                continue
+            med[setting] = {k: statistics.median(float(r[k]) for r in runs) for k in keys}
+            ratio = med[setting]["ess_per_s"] / med[settings[0]]["ess_per_s"]
+            first = {r["seed"]: r["ess_per_s"] for r in mine if r["setting"] == settings[0]}
+            paired = [r for r in runs if r["seed"] in first]
+            wins = sum(float(r["ess_per_s"]) > float(first[r["seed"]]) for r in paired)
+            m = med[setting]
+            medians += (
+                f"| {label} | {setting} | {len(runs)} | {m['sampling_s']:.1f} | "
+                f"{m['min_ess_bulk']:.0f} | {m['ess_per_s']:.2f} | {m['grad_per_s']:,.0f} | "
+                f"{m['ess_per_kgrad']:.3f} | {m['max_rhat']:.3f} | "
+                f"{sum(float(r['max_rhat']) <= 1.01 for r in runs)}/{len(runs)} | "
+                f"{sum(int(r['divergences']) for r in runs)} | "
+                f"{sum(bool(r['passed']) for r in runs)}/{len(runs)} | {ratio:.2f}x | "
+                f"{wins}/{len(paired)} |\n"
+            )
+    return per_run + medians
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (CI)")
@@ -107,13 +261,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", default=None, help="comma list of model labels to run (default: all)"
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        help="with --candidates: sample each setting once per run seed --seed ... --seed+N-1",
+    )
+    parser.add_argument(
+        "--settings",
+        default=None,
+        help="with --seeds: comma list of candidate labels (default: all), the first the reference",
+    )
     parser.add_argument("--out", help="append the Markdown table to this file")
     args = parser.parse_args(argv)
 
     from riskmodel.exceptions import ConvergenceWarning
     from riskmodel.models.diagnostics import convergence_report
     from riskmodel.models.export_model import build_model, free_variable_names
-    from riskmodel.sampling import BACKENDS, SamplerConfig, available_backends, sample
+    from riskmodel.sampling import SamplerConfig, available_backends
 
     if args.candidates:
         backends = ["pymc", *CANDIDATES]  # row labels
@@ -121,6 +286,15 @@ def main(argv: list[str] | None = None) -> int:
         backends = args.backends.split(",") if args.backends else available_backends()
     draws, tune = (50, 50) if args.smoke else (args.draws, args.tune)
     chains = 2 if args.smoke else args.chains
+    if args.seeds:
+        settings = args.settings.split(",") if args.settings else backends
+        unknown = [s for s in settings if s not in backends]
+        if not args.candidates or args.seeds < 1 or unknown:
+            parser.error(f"--seeds needs --candidates, N >= 1 and known settings ({unknown})")
+        command = shlex.join(sys.argv[1:] if argv is None else argv)
+        table = _seeds_table(args, settings, draws=draws, tune=tune, chains=chains, command=command)
+        emit_table(table, args.out)
+        return 0
     rows = []
     only = set(args.models.split(",")) if args.models else None
     for label, inputs, priors in _models(args.smoke):
@@ -131,20 +305,16 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list] = {b: [] for b in backends}
         for _ in range(args.repeats):  # interleaved, so every backend sees the same load
             for backend in backends:
-                factor, options = CANDIDATES.get(backend, (1.0, {}))
-                cfg = SamplerConfig(
-                    backend=backend if backend in BACKENDS else "nutpie",
-                    draws=draws,
-                    tune=max(1, round(tune * factor)),
-                    chains=chains,
-                    seed=args.seed,
+                runs[backend].append(
+                    _run(
+                        models[backend],
+                        backend,
+                        draws=draws,
+                        tune=tune,
+                        chains=chains,
+                        seed=args.seed,
+                    )
                 )
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    if options:
-                        runs[backend].append(_sample_candidate(models[backend], cfg, options))
-                    else:
-                        runs[backend].append(sample(models[backend], cfg))
                 last = runs[backend][-1]
                 print(
                     f"{label} / {backend}: run {len(runs[backend])}, "
