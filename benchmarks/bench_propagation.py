@@ -112,10 +112,19 @@ def chunk_inputs(n: int = CHUNK):
         backend="numba",
     )
     draws = draw_block(
-        params, np.random.default_rng(0), n, n_forecast=FORECAST_PATHS, resample=True
+        params,
+        np.random.default_rng(0),
+        n,
+        n_forecast=FORECAST_PATHS,
+        resample=True,
+        n_months=ex.shape[-1],
     )
     arrays = engine._build_inputs(shared, draws)
     arrays.pop("use")  # what the statistics divide by, not a kernel input
+    # the buyer groups' factors: the engine runs the kernel once per group
+    # (riskmodel.propagation.buyers); this times one kernel pass
+    arrays.pop("buyer_supply", None)
+    arrays.pop("buyer_stock", None)
     return arrays, shared.allocation
 
 

@@ -85,6 +85,7 @@ from riskmodel.config.limits import check_setting
 from riskmodel.config.scenario import parse_allocation, parse_scenario
 from riskmodel.exceptions import RiskModelError, RiskModelWarning
 from riskmodel.propagation import kernels
+from riskmodel.propagation.buyers import simulate_by_buyer
 from riskmodel.propagation.draws import WEEKS_PER_MONTH, ParameterDraws, concat_draws, draw_block
 from riskmodel.propagation.engine import (
     DEFAULT_BLOCK_SIZE,
@@ -344,6 +345,7 @@ class _Setup:
             resample=n != F,
             backend=kernels.resolve_backend(kernel),
             parallel=True,
+            approval=ds["approval"].values[:, :, :keep] if "approval" in ds.data_vars else None,
         )
         root, entropy = _root_seed(seed)
         n_blocks = math.ceil(n / block_size)
@@ -383,6 +385,7 @@ class _Setup:
                         first_path=a,
                         n_forecast=self.n_forecast,
                         resample=self.resample,
+                        n_months=self.shared.exports.shape[1],
                     )
                 )
             draws = concat_draws(parts)
@@ -443,8 +446,8 @@ class _Chunk:
             np.float32
         )
         shared = self.setup.shared
-        short = kernels.simulate_shortfall(
-            **arrays, **shared.allocation, backend=shared.backend, parallel=shared.parallel
+        short = simulate_by_buyer(
+            arrays, shared.allocation, backend=shared.backend, parallel=shared.parallel
         )
         H = self.H
         s = short[:, :H]  # (R, H, I, P) float32

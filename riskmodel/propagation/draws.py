@@ -28,7 +28,12 @@ once and in float32 (path axis last):
 14. substitution lag (months of shortage before substitution starts);
 15. hoarding multiple and lead (months), when the parameters have a ``hoarding``
     block (otherwise 1 and 0, nothing drawn);
-16. re-routed share of shipments beyond a region's China-sourced need.
+16. re-routed share of shipments beyond a region's China-sourced need;
+17. when the parameters have a ``buyers`` block (otherwise nothing is drawn): licence
+    spread, licence persistence and stock spread per path, the standard normals of
+    each buyer group's stock factor, ``(R, K, I)`` per path, then month by month the
+    innovations of each group's licence standing, ``(R, K)`` per path (last, so that
+    a run over fewer months draws the same first months).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from riskmodel.propagation.params import PropagationParams
+from riskmodel.propagation.params import BUYER_DISTS, PropagationParams
 
 __all__ = [
     "EMBEDDED_CEILING",
@@ -94,6 +99,13 @@ class ParameterDraws:
         ``(P,)`` float32, inventory ceiling multiple ahead of a known policy date.
     hoard_lead : numpy.ndarray
         ``(P,)`` float32, months before the date that hoarding starts.
+    licence_spread, licence_persistence, stock_spread : numpy.ndarray
+        ``(P,)`` float32, the ``buyers`` block's distributions (0 without one).
+    licence_shocks : numpy.ndarray
+        ``(R, K, T, P)`` float32 standard normals: innovations of each buyer group's
+        licence standing by month (``K = T = 0`` without a ``buyers`` block).
+    stock_shocks : numpy.ndarray
+        ``(R, K, I, P)`` float32 standard normals: each buyer group's stock factor.
     reroute : numpy.ndarray
         ``(P,)`` float32, share of a region's excess China shipments re-exported.
     """
@@ -118,6 +130,11 @@ class ParameterDraws:
     hoard: np.ndarray
     hoard_lead: np.ndarray
     reroute: np.ndarray
+    licence_spread: np.ndarray
+    licence_persistence: np.ndarray
+    stock_spread: np.ndarray
+    licence_shocks: np.ndarray
+    stock_shocks: np.ndarray
 
     @property
     def n(self) -> int:
@@ -133,6 +150,7 @@ def draw_block(
     first_path: int = 0,
     n_forecast: int,
     resample: bool,
+    n_months: int = 0,
 ) -> ParameterDraws:
     """Draw the parameters of ``n`` consecutive Monte Carlo paths.
 
@@ -151,6 +169,9 @@ def draw_block(
     resample : bool
         If True, each Monte Carlo path picks a forecast path uniformly at random
         (with replacement); if False, Monte Carlo path ``k`` uses forecast path ``k``.
+    n_months : int
+        Months simulated (the buyer groups' licence standings are drawn per month;
+        required when the parameters have a ``buyers`` block).
 
     Returns
     -------
@@ -237,6 +258,20 @@ def draw_block(
         hoard = params.hoarding.multiple.sample(rng, n, dtype=np.float32)
         lead = params.hoarding.lead_months.sample(rng, n, dtype=np.float32)
     reroute = params.reroute_share.sample(rng, n, dtype=np.float32)
+    buyers = params.buyers
+    if buyers is None:
+        K, T = 0, 0
+        spreads = [np.zeros(n, dtype=f32) for _ in range(3)]
+    else:
+        if n_months < 1:
+            raise ValueError("draw_block: n_months is required with a 'buyers' block")
+        K, T = buyers.groups, n_months
+        spreads = [getattr(buyers, name).sample(rng, n, dtype=np.float32) for name in BUYER_DISTS]
+    stock_shocks = rng.standard_normal((R, K, I, n), dtype=f32)
+    # month by month and last: a run over fewer months draws the same first months
+    licence_shocks = np.empty((R, K, T, n), dtype=f32)
+    for t in range(T):
+        licence_shocks[:, :, t] = rng.standard_normal((R, K, n), dtype=f32)
 
     return ParameterDraws(
         path_index=path_index,
@@ -259,6 +294,11 @@ def draw_block(
         hoard=hoard,
         hoard_lead=lead,
         reroute=reroute,
+        licence_spread=spreads[0],
+        licence_persistence=spreads[1],
+        stock_spread=spreads[2],
+        licence_shocks=licence_shocks,
+        stock_shocks=stock_shocks,
     )
 
 

@@ -49,6 +49,7 @@ import xarray as xr
 
 from riskmodel.config.scenario import parse_allocation
 from riskmodel.propagation import kernels
+from riskmodel.propagation.buyers import simulate_by_buyer
 from riskmodel.propagation.draws import (
     EMBEDDED_CEILING,
     GROWTH_FLOOR,
@@ -108,6 +109,11 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "restock": ("Restocking ceiling", ("restock",)),
     "hoarding": ("Hoarding ahead of policy dates", ("hoard", "hoard_lead")),
     "deferred": ("Deferred unmet demand", ("deferred",)),
+    "licences": (
+        "Licences granted firm by firm",
+        ("licence_spread", "licence_persistence", "licence_shocks"),
+    ),
+    "buyer_stocks": ("Stocks across buyers", ("stock_spread", "stock_shocks")),
 }
 
 #: Columns of ``drivers.csv``.
@@ -218,12 +224,20 @@ class _Model:
             parse_allocation(scenario, params.industries),
             resample=True,
             backend=kernels.resolve_backend(kernel),
+            approval=ds["approval"].values if "approval" in ds.data_vars else None,
         )
         return cls(shared, params, months, int(exports.shape[0]))
 
     def draw(self, seed: np.random.SeedSequence, n: int) -> ParameterDraws:
         rng = np.random.Generator(np.random.PCG64(seed))
-        return draw_block(self.params, rng, n, n_forecast=self.n_forecast, resample=True)
+        return draw_block(
+            self.params,
+            rng,
+            n,
+            n_forecast=self.n_forecast,
+            resample=True,
+            n_months=self.shared.exports.shape[1],
+        )
 
     def short(self, draws: ParameterDraws, threshold: float) -> np.ndarray:
         """``(R, T, I, P)`` bool: the shortfall share of whole use is above ``threshold``."""
@@ -233,9 +247,7 @@ class _Model:
             part = _slice(draws, a, min(a + _CHUNK, draws.n))
             arrays = _build_inputs(self.shared, part)
             use = arrays.pop("use")
-            short = kernels.simulate_shortfall(
-                **arrays, **self.shared.allocation, backend=self.shared.backend
-            )
+            short = simulate_by_buyer(arrays, self.shared.allocation, backend=self.shared.backend)
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = np.where(use > 0, short / use, 0.0)
             parts.append(share > x)
@@ -478,6 +490,9 @@ def _fixer(params: PropagationParams, block: str, key: str) -> Any:
         "reroute_share": "reroute",
         "hoarding.multiple": "hoard",
         "hoarding.lead_months": "hoard_lead",
+        "buyers.licence_spread": "licence_spread",
+        "buyers.licence_persistence": "licence_persistence",
+        "buyers.stock_spread": "stock_spread",
     }
     if block in scalars:
         return put(scalars[block], Ellipsis)

@@ -27,6 +27,9 @@ draw of every parameter in ``priors/propagation.yaml``, and steps the months:
    (``proportional``, ``priority`` or ``end_use``), and
    ``short = D - min(stock + allocated, D)``
    (:func:`~riskmodel.propagation.kernels.simulate_shortfall`).
+   With a ``buyers`` block, each industry is split into buyer groups that receive
+   licences unevenly in licensing months and hold their own stocks (the kernel runs
+   once per group; :mod:`riskmodel.propagation.buyers`).
 5. **Statistics** are streamed, the shortfall as a share of the industry's whole
    magnet use ``D_rit / (1 - e_ri)`` (embedded magnets are not cut by the controls);
    they are streamed (sums, counts, histograms) chunk by chunk, so memory
@@ -71,6 +74,7 @@ from riskmodel.config.scenario import Allocation, parse_allocation
 from riskmodel.exceptions import RiskModelWarning
 from riskmodel.parallel import run_tasks
 from riskmodel.propagation import kernels
+from riskmodel.propagation.buyers import buyer_factors, simulate_by_buyer
 from riskmodel.propagation.draws import WEEKS_PER_MONTH, ParameterDraws, concat_draws, draw_block
 from riskmodel.propagation.io import validate_paths
 from riskmodel.propagation.params import PropagationParams, load_params
@@ -180,6 +184,9 @@ class _Shared:
     resample: bool
     backend: str
     parallel: bool = False
+    # (T, F) bool: licences are required in month t of forecast path f (some
+    # destination's approval below 1); None when the paths carry no approval
+    controls: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -192,8 +199,13 @@ class _Shared:
         resample: bool,
         backend: str,
         parallel: bool = False,
+        approval: np.ndarray | None = None,
     ) -> _Shared:
-        """Lay out the inputs: ``exports`` is ``(path, region, month)`` in tonnes."""
+        """Lay out the inputs: ``exports`` is ``(path, region, month)`` in tonnes.
+
+        ``approval`` (``(path, destination, month)``, optional) marks the months in
+        which licences are required: some destination's approval is below 1.
+        """
         region_index = {name: k for k, name in enumerate(params.region_names)}
         dates = () if params.hoarding is None else params.hoarding.dates
         hoard_dates = np.array(
@@ -227,6 +239,7 @@ class _Shared:
             resample=resample,
             backend=backend,
             parallel=parallel,
+            controls=None if approval is None else (approval < 1).any(axis=1).T.copy(),
         )
 
 
@@ -288,7 +301,8 @@ def _build_inputs(
     # existing non-China suppliers keep their share of demand (before substitution,
     # which the kernel applies as a shortage lasts)
     other = (f32(1) - chi)[:, None, :] * region_demand
-    china = _reroute(china, chi[:, None, :] * region_demand, draws.reroute)
+    need = chi[:, None, :] * region_demand
+    china = _reroute(china, need, draws.reroute)
     out = None
     R, _, P = region_demand.shape
     I = draws.shares.shape[1]  # noqa: E741
@@ -326,7 +340,7 @@ def _build_inputs(
         frac = np.clip((since - draws.delay[j][None, :]) / draws.ramp[j][None, :], f32(0), f32(1))
         rate = draws.capacity[j] / f32(12) * draws.utilisation[j]
         other[shared.project_region[j]] += frac * rate[None, :]
-    return {
+    arrays = {
         "demand": demand,
         "demand_total": demand_total,
         "supply_china": china,
@@ -339,6 +353,24 @@ def _build_inputs(
         "ceiling_scale": ceiling_scale,
         "use": use,
     }
+    buyers = shared.params.buyers
+    if buyers is not None:
+        # firm-by-firm licences from the licensing date on, while the path's controls
+        # are in force (a scenario that lifts them returns to pro rata)
+        licensing = shared.month_index >= _month_number(buyers.licensing_since)
+        if shared.controls is not None:
+            licensing = licensing[:, None] & shared.controls[:, idx]
+        arrays["buyer_supply"], arrays["buyer_stock"] = buyer_factors(
+            china,
+            need,
+            licensing,
+            draws.licence_spread,
+            draws.licence_persistence,
+            draws.stock_spread,
+            draws.licence_shocks,
+            draws.stock_shocks,
+        )
+    return arrays
 
 
 def _reroute(china: np.ndarray, need: np.ndarray, share: np.ndarray) -> np.ndarray:
@@ -385,15 +417,21 @@ def _run_chunk(task: _Task, shared: _Shared, workspace: _Workspace | None = None
         rng = np.random.Generator(np.random.PCG64(seed))
         parts.append(
             draw_block(
-                params, rng, stop - start, first_path=start, n_forecast=F, resample=shared.resample
+                params,
+                rng,
+                stop - start,
+                first_path=start,
+                n_forecast=F,
+                resample=shared.resample,
+                n_months=shared.exports.shape[1],
             )
         )
     draws = concat_draws(parts)
     arrays = _build_inputs(shared, draws, workspace)
     use = arrays.pop("use")
     out = None if workspace is None else workspace.get("short", arrays["demand"].shape)
-    short = kernels.simulate_shortfall(
-        **arrays, **shared.allocation, backend=shared.backend, parallel=shared.parallel, out=out
+    short = simulate_by_buyer(
+        arrays, shared.allocation, backend=shared.backend, parallel=shared.parallel, out=out
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         upt = np.where(
@@ -626,6 +664,7 @@ def propagate(
         resample=resample,
         backend=backend,
         parallel=(scheduler is None) if parallel is None else bool(parallel),
+        approval=ds["approval"].values if "approval" in ds.data_vars else None,
     )
     R, I = len(params.regions), len(params.industries)  # noqa: E741
     folder = _Folder(R, T, I, n_blocks)

@@ -59,8 +59,10 @@ _TOP_KEYS = (
     "new_capacity",
     "hoarding",
     "reroute_share",
+    "buyers",
 )
 _OPTIONAL_TOP = (
+    "buyers",
     "reroute_share",
     "description",
     "new_capacity",
@@ -154,6 +156,29 @@ class Hoarding:
     dates: tuple[PolicyDate, ...]
 
 
+@dataclass(frozen=True)
+class Buyers:
+    """Buyer groups inside each region and industry, and licences granted firm by firm.
+
+    Each region's industry is split into ``groups`` buyer groups of equal demand.
+    From ``licensing_since`` on, a month in which China's shipments to a region fall
+    short of its China-sourced need is not shared pro rata: each group receives
+    ``sigmoid(logit(a) + licence_spread * z)`` of its need, rescaled so the groups
+    together receive exactly the region's shipments (``a`` is shipments / need, ``z``
+    the group's standing, a stationary AR(1) with lag-one correlation
+    ``licence_persistence``). Opening stocks and ceilings differ across groups by a
+    log-normal factor of spread ``stock_spread`` (mean 1 over the groups).
+    """
+
+    groups: int
+    licensing_since: str
+    licence_spread: Dist
+    licence_persistence: Dist
+    stock_spread: Dist
+    reason: str
+    source: str
+
+
 @dataclass(frozen=True, eq=False)
 class PropagationParams:
     """Validated parameters of the propagation layer (see ``priors/propagation.yaml``).
@@ -205,6 +230,9 @@ class PropagationParams:
     reroute_share : Dist
         Share of China's shipments to a region beyond its China-sourced need that is
         re-exported to regions short of theirs (customs record the first destination).
+    buyers : Buyers or None
+        Buyer groups and licences granted firm by firm (``None``: one representative
+        buyer per region and industry, shipments shared pro rata).
     path : str
         Where the parameters came from.
     digest : str
@@ -234,6 +262,7 @@ class PropagationParams:
     substitution_lag: Dist = field(default_factory=lambda: Dist.fixed(0.0, "no lag"))
     hoarding: Hoarding | None = None
     reroute_share: Dist = field(default_factory=lambda: Dist.fixed(0.0, "no re-routing"))
+    buyers: Buyers | None = None
     path: str = "<mapping>"
     digest: str = ""
 
@@ -326,6 +355,9 @@ class PropagationParams:
         if self.hoarding is not None:
             add("hoarding.multiple", "all", self.hoarding.multiple)
             add("hoarding.lead_months", "all", self.hoarding.lead_months)
+        if self.buyers is not None:
+            for name in BUYER_DISTS:
+                add(f"buyers.{name}", "all", getattr(self.buyers, name))
         return rows
 
 
@@ -444,6 +476,7 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
     reroute = Dist.fixed(0.0, "no re-routing")
     if "reroute_share" in raw:
         reroute = _dist_at(raw, "reroute_share", "", problems, **_SHARE)
+    buyers = _parse_buyers(raw.get("buyers"), problems)
 
     problems.raise_if_any(source)
     digest = hashlib.sha256(
@@ -476,9 +509,16 @@ def parse_params(raw: Any, *, source: str = "<mapping>") -> PropagationParams:
         substitution_lag=lag,
         hoarding=hoarding,
         reroute_share=reroute,
+        buyers=buyers,
         path=source,
         digest=digest,
     )
+
+
+#: The distributions of the ``buyers`` block, in drawing order.
+BUYER_DISTS = ("licence_spread", "licence_persistence", "stock_spread")
+#: At most this many buyer groups (each costs one pass of the kernel).
+MAX_BUYER_GROUPS = 64
 
 
 #: Arguments of :func:`_dist` shared by several entries: a share in [0, 1] ...
@@ -821,3 +861,30 @@ def _parse_hoarding(raw: Any, regions: Sequence[str], problems: Problems) -> Hoa
     if multiple is None or lead is None:
         return None
     return Hoarding(multiple, lead, tuple(dates))
+
+
+def _parse_buyers(raw: Any, problems: Problems) -> Buyers | None:
+    """Parse the optional ``buyers`` block (see :class:`Buyers`)."""
+    where = "buyers"
+    if raw is None:
+        return None
+    expected = "groups, licensing_since, the three distributions, reason and source"
+    if not problems.mapping(raw, where, expected):
+        return None
+    problems.keys(raw, ("groups", "licensing_since", *BUYER_DISTS, "reason", "source"), where)
+    groups = problems.number(
+        raw.get("groups"), f"{where}.groups", low=1.0, high=float(MAX_BUYER_GROUPS), integer=True
+    )
+    since = str(raw.get("licensing_since"))
+    if not MONTH_RE.match(since):
+        problems.add(f"{where}.licensing_since", f"must be a month YYYY-MM, got {clip(since)}")
+    positive = {"low": 0.0}
+    spread = _dist_at(raw, "licence_spread", where, problems, **_AMOUNT, **positive)
+    # below 1: a standing that never changes would need no AR(1) innovation at all
+    persistence = _dist_at(raw, "licence_persistence", where, problems, **_SHARE | {"high": 0.99})
+    stock = _dist_at(raw, "stock_spread", where, problems, **_AMOUNT, **positive)
+    reason = problems.one_line(raw.get("reason"), f"{where}.reason")
+    src = problems.one_line(raw.get("source"), f"{where}.source")
+    if groups is None or spread is None or persistence is None or stock is None:
+        return None
+    return Buyers(int(groups), since, spread, persistence, stock, reason, src)

@@ -101,7 +101,7 @@ def test_yaml_syntax_error_and_missing_file(tmp_path):
 
 def test_draws_respect_their_distributions(bundled_params):
     rng = np.random.default_rng(0)
-    d = draw_block(bundled_params, rng, 20_000, n_forecast=10, resample=True)
+    d = draw_block(bundled_params, rng, 20_000, n_forecast=10, resample=True, n_months=3)
     assert d.china_share.dtype == np.float32 and d.shares.dtype == np.float32
     np.testing.assert_allclose(d.shares.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(d.shares.mean(axis=-1), bundled_params.share_mean, atol=0.005)
