@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from riskmodel.propagation import parse_params
+from riskmodel.propagation import load_params, parse_params
 from riskmodel.propagation.hindcast import hindcast, realised_paths
 from riskmodel.propagation.params import default_params_path
 
@@ -63,9 +63,9 @@ def targets(out) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def customs_anchored_params():
-    """Bundled parameters with base-year demand = 2024 customs exports / China share."""
-    raw = yaml.safe_load(default_params_path().read_text(encoding="utf-8"))
+def customs_anchored_params(path: Path):
+    """The parameters of ``path`` with base-year demand = 2024 customs exports / China share."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     params = parse_params(copy.deepcopy(raw))
     shipped = realised_paths("2024-04", "2024-11", n_paths=1)["exports"].isel(path=0)
     yearly = shipped.sum("month").to_pandas() * 12 / 8
@@ -140,8 +140,18 @@ def main(argv: list[str] | None = None) -> None:
         default="sourced",
         help="base-year demand: the bundled sourced figures, or 2024 customs / China share",
     )
+    parser.add_argument(
+        "--params",
+        type=Path,
+        default=default_params_path(),
+        help="propagation parameters (default: the bundled priors/propagation.yaml); "
+        "a copy with one judgement changed gives its sensitivity",
+    )
     args = parser.parse_args(argv)
-    params = customs_anchored_params() if args.anchor == "customs2024" else None
+    if args.anchor == "customs2024":
+        params = customs_anchored_params(args.params)
+    else:
+        params = load_params(args.params)
     out = hindcast("2025-01", "2025-12", params=params, n_paths=args.paths, seed=args.seed)
     table = targets(out)
     with pd.option_context("display.width", 120):
