@@ -354,12 +354,14 @@ def _build_inputs(
         "use": use,
     }
     buyers = shared.params.buyers
-    if buyers is not None:
-        # firm-by-firm licences from the licensing date on, while the path's controls
-        # are in force (a scenario that lifts them returns to pro rata)
-        licensing = shared.month_index >= _month_number(buyers.licensing_since)
-        if shared.controls is not None:
-            licensing = licensing[:, None] & shared.controls[:, idx]
+    if buyers is None:
+        return arrays
+    # firm-by-firm licences from the licensing date on, while the path's controls are in
+    # force (a scenario that lifts them returns to pro rata)
+    licensing = shared.month_index >= _month_number(buyers.licensing_since)
+    if shared.controls is not None:
+        licensing = licensing[:, None] & shared.controls[:, idx]
+    if licensing.any():  # otherwise the groups are one pool: a single kernel pass
         arrays["buyer_supply"], arrays["buyer_stock"] = buyer_factors(
             china,
             need,
