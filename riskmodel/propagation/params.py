@@ -540,7 +540,11 @@ def _dist(raw: Any, path: str, problems: Problems, **kw: Any) -> Dist | None:
 
 def _dist_at(mapping: Any, key: str, where: str, problems: Problems, **kw: Any) -> Dist | None:
     """``mapping[key]`` as in :func:`_dist`, reported at ``where.key`` (``key`` at the top)."""
-    return _dist(mapping.get(key), f"{where}.{key}" if where else key, problems, **kw)
+    path = f"{where}.{key}" if where else key
+    if isinstance(mapping, Mapping) and key in mapping and mapping[key] is None:
+        problems.add(path, "empty: expected a distribution ({dist: ..., ...})")
+        return None
+    return _dist(mapping.get(key), path, problems, **kw)
 
 
 def _per_key(

@@ -143,3 +143,13 @@ def test_fixed_shares_and_subset(tiny_raw_builder):
     assert p.share_concentration is None
     sub = p.subset_regions(["RoW"])
     assert sub.region_names == ("RoW",) and sub.share_mean.shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "key", ["restock_multiple", "opening_stock_ratio", "deferred_share", "reroute_share"]
+)
+def test_an_empty_entry_is_named_not_an_assertion(tiny_raw_builder, key):
+    raw = tiny_raw_builder()
+    raw[key] = None  # `key:` with nothing after it in the YAML file
+    with pytest.raises(PriorsError, match=f"{key}: empty"):
+        parse_params(raw, source="p.yaml")
