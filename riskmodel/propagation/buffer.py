@@ -345,7 +345,7 @@ class _Setup:
             resample=n != F,
             backend=kernels.resolve_backend(kernel),
             parallel=True,
-            approval=ds["approval"].values[:, :, :keep] if "approval" in ds.data_vars else None,
+            paths=ds,
         )
         root, entropy = _root_seed(seed)
         n_blocks = math.ceil(n / block_size)

@@ -96,7 +96,8 @@ def buyer_factors(
         z[:, :, t] = persistence * z[:, :, t - 1] + keep * licence_shocks[:, :, t]
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(need > 0, china / need, f32(np.inf)).astype(f32)  # (R, T, P)
-    uneven = (a < 1) & np.broadcast_to(licensing.reshape(T, -1), (T, P))[None]
+    licensing = np.broadcast_to(licensing.reshape(T, -1), (T, P))
+    uneven = (a < 1) & licensing[None]
     a_c = np.clip(a, _EPS, f32(1) - _EPS)
     logit = np.log(a_c) - np.log1p(-a_c)
     b = 1 / (1 + np.exp(-(logit[:, None] + spread * z)))  # (R, K, T, P)
@@ -107,8 +108,7 @@ def buyer_factors(
     # without licences a firm short of stock buys from distributors and the spot market,
     # and the region's stock is shared as one pool; a licence names its end user, so
     # under licensing each group lives on its own stock
-    licensed = np.broadcast_to(licensing.reshape(T, -1), (T, P)).any(axis=0)  # (P,)
-    stock = np.where(licensed, stock, f32(1)).astype(f32)
+    stock = np.where(licensing.any(axis=0), stock, f32(1)).astype(f32)
     return supply, stock
 
 

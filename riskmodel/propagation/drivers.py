@@ -224,7 +224,7 @@ class _Model:
             parse_allocation(scenario, params.industries),
             resample=True,
             backend=kernels.resolve_backend(kernel),
-            approval=ds["approval"].values if "approval" in ds.data_vars else None,
+            paths=ds,
         )
         return cls(shared, params, months, int(exports.shape[0]))
 

@@ -199,13 +199,18 @@ class _Shared:
         resample: bool,
         backend: str,
         parallel: bool = False,
-        approval: np.ndarray | None = None,
+        paths: xr.Dataset | None = None,
     ) -> _Shared:
         """Lay out the inputs: ``exports`` is ``(path, region, month)`` in tonnes.
 
-        ``approval`` (``(path, destination, month)``, optional) marks the months in
-        which licences are required: some destination's approval is below 1.
+        ``paths`` (the validated forecast paths, optional): when they carry
+        ``approval``, the months in which licences are required are those with some
+        destination's approval below 1 (only the first ``len(months)`` are used).
         """
+        controls = None
+        if paths is not None and "approval" in paths.data_vars:
+            approval = paths["approval"].values[:, :, : len(months)]
+            controls = (approval < 1).any(axis=1).T.copy()
         region_index = {name: k for k, name in enumerate(params.region_names)}
         dates = () if params.hoarding is None else params.hoarding.dates
         hoard_dates = np.array(
@@ -239,7 +244,7 @@ class _Shared:
             resample=resample,
             backend=backend,
             parallel=parallel,
-            controls=None if approval is None else (approval < 1).any(axis=1).T.copy(),
+            controls=controls,
         )
 
 
@@ -666,7 +671,7 @@ def propagate(
         resample=resample,
         backend=backend,
         parallel=(scheduler is None) if parallel is None else bool(parallel),
-        approval=ds["approval"].values if "approval" in ds.data_vars else None,
+        paths=ds,
     )
     R, I = len(params.regions), len(params.industries)  # noqa: E741
     folder = _Folder(R, T, I, n_blocks)

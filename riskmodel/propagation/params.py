@@ -167,7 +167,9 @@ class Buyers:
     together receive exactly the region's shipments (``a`` is shipments / need, ``z``
     the group's standing, a stationary AR(1) with lag-one correlation
     ``licence_persistence``). Opening stocks and ceilings differ across groups by a
-    log-normal factor of spread ``stock_spread`` (mean 1 over the groups).
+    log-normal factor of spread ``stock_spread`` (mean 1 over the groups) on paths
+    with a licensing month; a forecast month is one only where the path's approval is
+    below 1 somewhere (see :mod:`riskmodel.propagation.buyers`).
     """
 
     groups: int
