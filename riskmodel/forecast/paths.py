@@ -21,6 +21,8 @@ draw against the PyMC model's deterministics):
   that policy events date after the last data month (a point-in-time run) enters as
   a new regime whose mean is drawn from the fitted distribution of regime means
   (or, in a window without control, follows the learned shock shape);
+- backlog: each month ships its approval times its demand plus the backlog kept from
+  the month before (:func:`release_backlog`), the shipped flow ``exports_physical``;
 - customs noise: the fitted Student-t observation error on the log scale, so paths
   look like customs figures, not like the latent flow.
 
@@ -117,8 +119,10 @@ def forecast_paths(
     Returns
     -------
     xarray.Dataset
-        ``exports`` and ``counterfactual`` (tonnes a month) and ``approval``, all
-        with dims ``(path, destination, month)``; month coordinates are ``YYYY-MM``
+        ``exports`` (customs figures), ``exports_physical`` (the shipped flow,
+        :func:`release_backlog`, without reporting noise) and ``counterfactual``
+        (tonnes a month) and ``approval``, all with dims ``(path, destination,
+        month)``; month coordinates are ``YYYY-MM``
         strings; attrs carry scenario, seed and provenance, ``policy_events`` (a
         ``policy_risk`` regime's counts and rates) and ``episode_recovery`` (the
         control a ``policy_risk`` forecast recovers from, when there is one).
@@ -170,10 +174,16 @@ def forecast_paths(
         )
     approval = _apply_scenario(scenario, approval_base, future, destinations, gen, policy)
 
+    counterfactual = np.exp(log_mu)
+    physical = release_backlog(
+        counterfactual,
+        approval,
+        _draws(posterior, "backlog_keep")[pick] if "backlog_keep" in posterior else 0.0,
+        _draws(posterior, "backlog")[pick][:, :, -1] if "backlog" in posterior else 0.0,
+    )
     sigma_obs = _draws(posterior, "obs_sigma")[pick][:, None, None]
     noise = sigma_obs * gen.standard_t(student_t_nu, size=(n_paths, n_dest, horizon))
-    exports = np.exp(log_mu + np.log(np.maximum(approval, 1e-12)) + noise)
-    counterfactual = np.exp(log_mu)
+    exports = np.maximum(physical, 1e-300) * np.exp(noise)
 
     dims = ("path", "destination", "month")
     coords = {
@@ -198,12 +208,50 @@ def forecast_paths(
     return xr.Dataset(
         {
             "exports": (dims, exports),
+            "exports_physical": (dims, physical),
             "counterfactual": (dims, counterfactual),
             "approval": (dims, approval),
         },
         coords=coords,
         attrs=attrs,
     )
+
+
+def release_backlog(
+    demand: np.ndarray,
+    approval: np.ndarray,
+    keep: np.ndarray | float,
+    backlog: np.ndarray | float,
+) -> np.ndarray:
+    """Return the shipped flow: each month's approval times its queued demand.
+
+    The export model's backlog carried on (:func:`~riskmodel.models.export_model.build_model`):
+    month ``h`` queues its demand plus ``keep`` times the backlog left the month
+    before, ships ``approval`` of the queue and leaves the rest. A month of approval 1
+    ships the whole queue (relief releases the backlog at once).
+
+    Parameters
+    ----------
+    demand, approval : numpy.ndarray
+        Counterfactual demand (tonnes) and approval, (path, destination, month).
+    keep : numpy.ndarray or float
+        Share of the backlog still wanted a month later, per path (or one value).
+    backlog : numpy.ndarray or float
+        Backlog left by the last fitted month, (path, destination) (or one value).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shipments, shaped like ``demand``.
+    """
+    keep = np.asarray(keep, dtype=float).reshape(-1, 1) if np.ndim(keep) else float(keep)
+    left = np.broadcast_to(np.asarray(backlog, dtype=float), demand.shape[:2])
+    shipped = np.empty_like(demand)
+    for h in range(demand.shape[2]):
+        queue = demand[:, :, h] + keep * left
+        shipped[:, :, h] = approval[:, :, h] * queue
+        left = queue - shipped[:, :, h]
+    return shipped
 
 
 def continue_model(

@@ -7,8 +7,16 @@ For destination ``d`` and month ``t`` (DESIGN.md, "Models")::
         share[d]  = cumsum over 6-month knots, linearly interpolated (0 for World)
     a[d,t]      = 1 before licensing; afterwards sigmoid(x[d,t]) with
         x[d,t]    = rho * x[d,t-1] + (1 - rho) * (m[regime(t)] + delta[d]) + sigma_a * eps
-    log y_i     ~ StudentT(nu, log sum_{t in months_i} mu[d_i,t] * a[d_i,t], sigma_obs)
+    q[d,t]      = mu[d,t] + keep * b[d,t-1]      demand queued for a licence this month
+    b[d,t]      = (1 - a[d,t]) * q[d,t]           the backlog it leaves (0 before licensing)
+    log y_i     ~ StudentT(nu, log sum_{t in months_i} a[d_i,t] * q[d_i,t], sigma_obs)
     approved_j  ~ BetaBinomial(applications_j, mean a over the counts' months)
+
+The backlog: demand not let through in a licensing month is not lost at once; a
+share ``keep`` of it is still wanted the next month and queues again with that
+month's new demand, released at that month's rate. So the months after a harsh
+regime ship more than their own demand (the catch-up of mid and late 2025) without
+that being read as demand growth, and ``keep = 0`` is the model without backlog.
 
 Everything is non-centred. ``x`` is a linear recursion, so it is written as a
 lower-triangular matrix product rather than a scan (cheaper gradients). Reported
@@ -48,6 +56,7 @@ REQUIRED_PRIORS: dict[str, str] = {
     "approval_persistence": "unit",
     "approval_sigma": "positive",
     "obs_sigma": "positive",
+    "backlog_keep": "unit",
 }
 REQUIRED_SETTINGS: dict[str, SettingRange] = {
     "student_t_nu": SettingRange(0.0, 1000.0, open_low=True),
@@ -63,7 +72,7 @@ FREE_VARIABLES = (
     "destination_share_sigma", "share_innovation", "season_raw", "season_sigma",
     "regime_mean_mu", "regime_mean_sigma", "regime_mean_raw", "destination_offset_sigma",
     "destination_offset_raw", "approval_persistence", "approval_sigma", "approval_innovation",
-    "obs_sigma",
+    "obs_sigma", "backlog_keep",
 )  # fmt: skip
 
 
@@ -298,7 +307,9 @@ def build_model(
     -------
     pymc.Model
         With dims ``destination``, ``month``, ``regime``, ``month_of_year``,
-        ``controlled_month``, ``knot`` and ``other_destination``.
+        ``controlled_month``, ``knot`` and ``other_destination``; ``backlog``
+        (tonnes carried out of each licensing month) on ``(destination,
+        controlled_month)``.
     """
     configure_pytensor()
     import pymc as pm
@@ -366,6 +377,10 @@ def build_model(
             dims=("destination", "month"),
         )
 
+        # Share of the backlog still wanted a month later (drawn also without licensing
+        # in the window: a forecast of a new control needs it).
+        keep = priors.variable("backlog_keep")
+
         # Approval (release) rate: 1 before licensing, a logit AR(1) around regime means
         # after, over the last ``n_ctrl`` months; ``controlled`` marks licensing months.
         pre_logit = float(
@@ -404,16 +419,27 @@ def build_model(
             n_pre = n_months - n_ctrl
             logit_a = pt.concatenate([pt.full((n_dest, n_pre), pre_logit), x_ctrl], axis=1)
             log_a = pt.concatenate([pt.zeros((n_dest, n_pre)), log_a_ctrl], axis=1)
+            log_refused = pt.switch(is_ctrl, -pt.log1p(pt.exp(x_ctrl)), _LOG_NONE)
+            log_queue = _log_backlog_queue(
+                pt, log_demand[:, n_pre:], log_refused, pt.log(keep), n_ctrl
+            )
+            pm.Deterministic(
+                "backlog",
+                pt.switch(is_ctrl, pt.exp(log_refused + log_queue), 0.0),
+                dims=("destination", "controlled_month"),
+            )
+            log_flow = pt.concatenate([log_demand[:, :n_pre], log_a_ctrl + log_queue], axis=1)
         else:
             logit_a = pt.full((n_dest, n_months), pre_logit)
             log_a = pt.zeros((n_dest, n_months))
+            log_flow = log_demand
         pm.Deterministic("approval_logit", logit_a, dims=("destination", "month"))
         approval = pm.Deterministic("approval", pt.exp(log_a), dims=("destination", "month"))
 
         # Observations: each row observes the total over its months, a sum over flat
         # (destination, month) cells. Every gather is 1-d: a multi-index gather and its
         # scatter-add gradient cost a fifth of a logp evaluation, 1-d ones a few percent.
-        flow = pt.concatenate([pt.exp((log_demand + log_a).ravel()), pt.zeros(1)])
+        flow = pt.concatenate([pt.exp(log_flow.ravel()), pt.zeros(1)])
         shape = (structure.n_obs, structure.obs_width)
         log_total = pt.log(flow[data["obs_slots"]].reshape(shape).sum(axis=1))
         sigma_obs = priors.variable("obs_sigma")
@@ -452,6 +478,30 @@ def build_model(
                 observed=data["licence_approved"],
             )
     return model
+
+
+#: Log of "nothing" in the backlog recursion: exp(-100) is 0 in every sum it meets,
+#: and unlike -inf it keeps the differences of cumulative sums finite.
+_LOG_NONE = -100.0
+
+
+def _log_backlog_queue(pt: Any, log_demand: Any, log_refused: Any, log_keep: Any, n: int) -> Any:
+    """Log of the demand queued in each licensing month, new demand plus kept backlog.
+
+    ``q[t] = mu[t] + keep * (1 - a[t-1]) * q[t-1]`` is a linear recursion with
+    month-varying coefficients ``c[t] = keep * (1 - a[t-1])``, so
+    ``q[t] = sum_{s <= t} mu[s] * prod_{s < j <= t} c[j]``: a lower-triangular
+    matrix built from cumulative sums of ``log c`` (no scan, cheap gradients).
+    ``log_refused`` is ``log(1 - a)`` with :data:`_LOG_NONE` in padding months, so
+    nothing carries out of a month before licensing.
+    """
+    prev = pt.concatenate(
+        [pt.full((log_refused.shape[0], 1), _LOG_NONE), log_refused[:, :-1]], axis=1
+    )
+    cum = pt.cumsum(log_keep + prev, axis=1)  # (destination, month)
+    lower = np.tril(np.ones((n, n)))
+    log_carry = pt.switch(lower > 0, cum[:, :, None] - cum[:, None, :], _LOG_NONE)
+    return pt.log((pt.exp(log_carry) * lower * pt.exp(log_demand)[:, None, :]).sum(axis=2))
 
 
 def free_variable_names(model: Any) -> list[str]:

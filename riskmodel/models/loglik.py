@@ -54,6 +54,34 @@ def row_scales(posterior: xr.Dataset, inputs: ModelInputs) -> np.ndarray:
     return scale
 
 
+def shipped_flow(posterior: xr.Dataset) -> np.ndarray:
+    """Return the modelled monthly flow, approval times queued demand, per draw.
+
+    Demand ``exp(log_demand)`` before licensing; in a licensing month the approval
+    times that month's demand plus the kept backlog of the month before
+    (``backlog_keep * backlog``), as in
+    :func:`~riskmodel.models.export_model.build_model`. A posterior without
+    ``backlog`` (no licensing in the window) ships its demand.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(chain, draw, destination, month)``.
+    """
+    dims = ("chain", "draw", "destination", "month")
+    demand = np.exp(posterior["log_demand"].transpose(*dims).values)
+    if "backlog" not in posterior:
+        return demand
+    approval = posterior["approval"].transpose(*dims).values
+    backlog = posterior["backlog"].transpose("chain", "draw", "destination", "controlled_month")
+    n_ctrl = backlog.sizes["controlled_month"]
+    carried = np.zeros_like(demand)
+    carried[..., demand.shape[3] - n_ctrl + 1 :] = (
+        posterior["backlog_keep"].values[:, :, None, None] * backlog.values[..., :-1]
+    )
+    return approval * (demand + carried)
+
+
 def pointwise_log_likelihood(
     posterior: xr.Dataset, inputs: ModelInputs, priors: PriorSet
 ) -> xr.Dataset:
@@ -77,9 +105,8 @@ def pointwise_log_likelihood(
         ``licences_approved`` on ``(chain, draw, licence_row)``.
     """
     nu = float(priors.setting("student_t_nu"))
-    log_demand = posterior["log_demand"].transpose("chain", "draw", "destination", "month").values
     approval = posterior["approval"].transpose("chain", "draw", "destination", "month").values
-    flow = np.exp(log_demand) * approval  # (C, S, D, T)
+    flow = shipped_flow(posterior)  # (C, S, D, T)
     flow_rows = flow[:, :, inputs.obs_destination[:, None], inputs.obs_months]  # (C, S, N, K)
     total = np.where(inputs.obs_mask[None, None], flow_rows, 0.0).sum(axis=3)
     with np.errstate(divide="ignore"):

@@ -6,7 +6,8 @@ window is cut at the last fitted month into a "posterior"; the forecast carries 
 and must give what the model itself gives for the later months:
 
 - draw by draw, fed the model's own innovations of those months, the forecast's
-  counterfactual demand and approval logit equal the model's deterministics;
+  counterfactual demand and approval logit equal the model's deterministics, and its
+  shipped flow (the backlog carried on) the model's;
 - with its own random innovations, the forecast's demand, approval and customs
   figures follow the model's predictive distribution for the same draw (the model's
   Student-t observation noise included), month by month and destination by destination.
@@ -22,9 +23,10 @@ from scipy import stats
 
 from riskmodel.config import load_scenario
 from riskmodel.forecast import forecast_paths
-from riskmodel.forecast.paths import continue_model
+from riskmodel.forecast.paths import continue_model, release_backlog
 from riskmodel.models.export_model import build_model, knot_weights, load_model_priors
 from riskmodel.models.inputs import ModelInputs
+from riskmodel.models.loglik import shipped_flow
 from riskmodel.models.regimes import RegimeSchedule
 
 FITTED, HORIZON = 28, 11  # the last fitted month lies between two share knots
@@ -124,6 +126,16 @@ def test_continued_equations_equal_the_model_draw_by_draw(model_and_draws):
     np.testing.assert_allclose(logit, expected["approval_logit"].values, rtol=1e-10, atol=1e-10)
     # the innovations matter: the horizon's months are not a copy of the last fitted one
     assert np.ptp(expected["log_demand"].values, axis=2).min() > 1e-3
+    # the backlog carries on: the shipped flow is the model's (approval times queue)
+    shipped = release_backlog(
+        np.exp(log_mu),
+        1 / (1 + np.exp(-logit)),
+        posterior["backlog_keep"].values[0],
+        posterior["backlog"].values[0, :, :, -1],
+    )
+    model_flow = shipped_flow(prior)[0, :, :, FITTED:]
+    np.testing.assert_allclose(shipped, model_flow, rtol=1e-9)
+    assert (model_flow > 1.01 * np.exp(log_mu) * (1 / (1 + np.exp(-logit)))).any()
 
 
 def test_share_knots_must_fit_the_setting_the_posterior_was_fitted_with(model_and_draws):
@@ -215,5 +227,5 @@ def test_forecast_paths_follow_the_models_predictive_distribution(model_and_draw
     assert _worst_ks_pvalue(log_exports, expected["log_exports"]) > 1e-4
     # The observation noise alone, pooled over months (~10^6 values): its shape and scale
     # are the model's Student-t (a nu off by one moves the CDF by 0.007 and fails here).
-    residual = (log_exports - log_cf - np.log(approval)).ravel()
+    residual = (log_exports - np.log(paths["exports_physical"].values)).ravel()
     assert stats.ks_2samp(residual, expected["residual"].ravel()).pvalue > 1e-3
