@@ -5,8 +5,9 @@ over one or more months, as :func:`riskmodel.customs.reconcile` makes them) is p
 in the predictive distribution the previous run gave for it:
 
 - the comparable quantity is the forecast's ``exports`` variable, the *reported*
-  figure: latent flow (counterfactual demand x approval) times the fitted customs
-  noise (:func:`riskmodel.forecast.forecast_paths`), so like is compared with like;
+  figure: the shipped flow (approval x (counterfactual demand + kept backlog),
+  ``exports_physical``) times the fitted customs noise
+  (:func:`riskmodel.forecast.forecast_paths`), so like is compared with like;
   an observation over several months is compared with the paths summed over them;
 - its PIT is the share of paths below the figure (ties count half), and its tail
   probability the share of paths at least as extreme in the direction it fell:

@@ -5,9 +5,9 @@ forecast path (China's exports, mapped to regions) and one
 draw of every parameter in ``priors/propagation.yaml``, and steps the months:
 
 1. **China supply** to region ``r``: the path's physical exports to ``r``'s
-   destinations (:func:`physical_exports`: the forecast's latent flow, counterfactual
-   x approval, without the customs reporting noise, when the paths carry it; the
-   reported ``exports`` otherwise).
+   destinations (:func:`physical_exports`: the forecast's shipped flow, approval x
+   (counterfactual + kept backlog), without the customs reporting noise, when the
+   paths carry it; the reported ``exports`` otherwise).
 2. **Demand**, from outside the export model: region ``r`` bought ``B_r`` tonnes of
    magnets in the base year; industry ``i`` takes ``w_ri = s_ri (1 - e_ri) /
    sum_j s_rj (1 - e_rj)`` of it (``s`` the industry shares, ``e`` the share of the
@@ -109,13 +109,17 @@ PHYSICAL_VARIABLE = "exports_physical"
 def physical_exports(paths: Any) -> tuple[Any, str]:
     """Replace the paths' reported ``exports`` by China's physical shipments, if carried.
 
-    The forecast stage draws ``exports = counterfactual x approval x exp(noise)``,
-    where the noise is the export model's customs observation error (reporting, not
-    shipments). The physical flow is, in order of preference:
+    The forecast stage draws ``exports = exports_physical x exp(noise)``, where
+    ``exports_physical`` is the shipped flow (approval times the month's demand plus
+    the kept backlog, :func:`riskmodel.forecast.paths.release_backlog`) and the noise
+    is the export model's customs observation error (reporting, not shipments). The
+    physical flow is, in order of preference:
 
-    1. a variable ``exports_physical`` (:data:`PHYSICAL_VARIABLE`) on the paths' dims;
-    2. ``counterfactual x approval`` when the paths carry ``approval`` (the
-       Bayesian forecast does): the latent flow without the observation noise;
+    1. a variable ``exports_physical`` (:data:`PHYSICAL_VARIABLE`) on the paths' dims
+       (the Bayesian forecast carries it);
+    2. ``counterfactual x approval`` when the paths carry ``approval`` but not the
+       shipped flow (path files written before the backlog): the latent flow without
+       the observation noise;
     3. otherwise the reported ``exports`` (baselines, realised customs figures).
 
     Parameters
