@@ -15,14 +15,16 @@ writes them, so the baselines need not be refitted for each model variant::
     python benchmarks/wide_backtest_report.py runs/wide
 
 ``--bayes`` takes several directories (e.g. magnets and the other products run as
-two ``--parts`` runs). The plan, horizon, paths, seed and sampler line are taken
-from the runs' own files; the runs must agree on horizon, paths and seed.
+two ``--parts`` runs). Horizon, paths, seed, scenario and the sampler line are read
+from each run's ``summary.md``; runs that disagree on any but the sampler are refused.
+The plan is :data:`riskmodel.backtest.wide.WIDE_PLAN`, with the origins that ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -50,11 +52,31 @@ def _rows(dirs: list[Path], name: str, keep_bayes: bool) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _settings_line(summary_md: Path, prefix: str) -> str:
-    for line in summary_md.read_text(encoding="utf-8").splitlines():
-        if line.startswith(prefix):
-            return line[len(prefix) :].rstrip(".")
-    raise SystemExit(f"{summary_md}: no line starting {prefix!r}")
+_SETTINGS = re.compile(
+    r"^Models .*; horizon (?P<horizon>\d+) months; (?P<n_paths>\d+) paths; seed (?P<seed>\d+); "
+    r"scenario of the bayes forecasts: (?P<scenario>[^.]+)\.$"
+)
+
+
+def _settings(directory: Path) -> dict[str, object]:
+    """Horizon, paths, seed, scenario and sampler line from a wide run's ``summary.md``."""
+    found: dict[str, object] = {}
+    path = directory / "summary.md"
+    if not path.is_file():
+        raise SystemExit(f"{path}: not found (give the --out directory of a wide backtest)")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if m := _SETTINGS.match(line):
+            found.update(
+                horizon=int(m["horizon"]),
+                n_paths=int(m["n_paths"]),
+                seed=int(m["seed"]),
+                scenario=m["scenario"],
+            )
+        elif line.startswith("Sampler of bayes: "):
+            found["sampler"] = line.removeprefix("Sampler of bayes: ").rstrip(".")
+    if "horizon" not in found:
+        raise SystemExit(f"{path}: no settings line (is it a wide backtest's summary.md?)")
+    return found
 
 
 def merge(bayes_dirs: list[Path], baseline_dir: Path) -> WideResult:
@@ -76,9 +98,14 @@ def merge(bayes_dirs: list[Path], baseline_dir: Path) -> WideResult:
     )
     base_cols = [c for c in scores.columns if c not in ("policy", "after_control")]
     scores = label_scopes(scores[base_cols])
-    sampler = _settings_line(bayes_dirs[0] / "summary.md", "Sampler of bayes: ")
-    settings = {"models": list(MODELS), "horizon": 6, "n_paths": 1000, "seed": 0}
-    settings.update(scenario="unconditional", sampler=sampler, plan=[])
+    settings: dict[str, object] = {"models": list(MODELS)}
+    runs_settings = [_settings(d) for d in [*bayes_dirs, baseline_dir]]
+    for key in ("horizon", "n_paths", "seed", "scenario"):
+        values = {r[key] for r in runs_settings}
+        if len(values) > 1:
+            raise SystemExit(f"the runs disagree on {key}: {sorted(map(str, values))}")
+        settings[key] = values.pop()
+    settings.update(sampler=runs_settings[0].get("sampler"), plan=[])
     parts = {}
     for part in WIDE_PLAN:
         origins = sorted(set(runs.loc[runs["product"] == part.product, "origin"]))

@@ -35,6 +35,18 @@ import xarray as xr  # noqa: E402
 
 from riskmodel.resources import bundled_data_file  # noqa: E402
 
+
+def reference_mode():
+    """PyTensor mode of the reference logps tests compare against: Python, unoptimised.
+
+    FAST_COMPILE fuses the export model's 32+ logp terms into one Add, and an Elemwise
+    of that many inputs has no Python implementation.
+    """
+    from pytensor.compile.mode import Mode
+
+    return Mode(linker="py", optimizer=None)
+
+
 #: The slice of real data the default-run NUTS fits use: two destinations, 2022 on.
 SLICE_DESTINATIONS = ("World", "United States")
 SLICE_FROM = "2022-01"

@@ -183,7 +183,9 @@ def forecast_paths(
     )
     sigma_obs = _draws(posterior, "obs_sigma")[pick][:, None, None]
     noise = sigma_obs * gen.standard_t(student_t_nu, size=(n_paths, n_dest, horizon))
-    exports = np.maximum(physical, 1e-300) * np.exp(noise)
+    # approval 0 ships nothing; the floor (as before the backlog, 1e-12 of demand) keeps
+    # every customs figure positive, so logs of paths stay finite.
+    exports = np.maximum(physical, 1e-12 * counterfactual) * np.exp(noise)
 
     dims = ("path", "destination", "month")
     coords = {

@@ -10,17 +10,12 @@ import dataclasses
 
 import numpy as np
 import pytest
-from pytensor.compile.mode import Mode
 
 from riskmodel.models.export_model import build_model, load_model_priors, model_structure
 from riskmodel.pipeline import load_inputs
 from riskmodel.sampling import backends
 from riskmodel.sampling.nutpie_cache import compile_cached, load_cached
-
-#: Python, unoptimised: the reference logp of the whole model (FAST_COMPILE fuses its
-#: 32+ terms into one Add, which has no Python implementation).
-REFERENCE_MODE = Mode(linker="py", optimizer=None)
-
+from tests.conftest import reference_mode
 
 _double_p = ctypes.POINTER(ctypes.c_double)
 
@@ -57,8 +52,8 @@ def test_callbacks_are_served_from_disk_and_compute_the_models_logp(slice_model)
     assert again.compiled_logp_func._cache_hits == 1
     assert again.compiled_expand_func._cache_hits == 1
 
-    reference = slice_model.compile_logp(jacobian=True, mode=REFERENCE_MODE)
-    reference_grad = slice_model.compile_dlogp(jacobian=True, mode=REFERENCE_MODE)
+    reference = slice_model.compile_logp(jacobian=True, mode=reference_mode())
+    reference_grad = slice_model.compile_dlogp(jacobian=True, mode=reference_mode())
     value_names = [v.name for v in slice_model.value_vars]
     # nutpie's flat vector orders the variables its own way (shape_info); PyMC's
     # gradient follows model.value_vars.
@@ -107,7 +102,7 @@ def test_a_later_process_loads_the_compiled_model_and_data_swap_in(slice_model, 
     revised = dataclasses.replace(slice_inputs, obs_quantity=slice_inputs.obs_quantity * factor)
     other = build_model(revised, load_model_priors(), model_structure(slice_inputs))
     swapped = backends._with_model_data(loaded, other)
-    reference = other.compile_logp(jacobian=True, mode=REFERENCE_MODE)
+    reference = other.compile_logp(jacobian=True, mode=reference_mode())
     layout = dict(zip(loaded.shape_info[0], zip(*loaded.shape_info[1:], strict=True), strict=False))
     point = {v.name: x[layout[v.name][0]].reshape(layout[v.name][1]) for v in other.value_vars}
     logp, _ = _call_logp(swapped, x)

@@ -8,7 +8,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-from pytensor.compile.mode import Mode
 
 from riskmodel.models.export_model import (
     OBS_BLOCK,
@@ -19,10 +18,7 @@ from riskmodel.models.export_model import (
 )
 from riskmodel.pipeline import load_inputs
 from riskmodel.sampling.backends import model_structure_hash
-
-#: Python, unoptimised: the reference logp of the whole model (FAST_COMPILE fuses its
-#: 32+ terms into one Add, which has no Python implementation).
-REFERENCE_MODE = Mode(linker="py", optimizer=None)
+from tests.conftest import reference_mode
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +56,10 @@ def test_padded_model_is_the_exact_model_plus_prior_only_terms(slice_inputs):
     padded = build_model(slice_inputs, priors, padded_structure)
     pad = padded_structure.n_controlled - model_structure(slice_inputs, padded=False).n_controlled
     assert pad > 0, "the slice should need padding of its licensing months"
-    logp_exact = exact.compile_logp(mode=REFERENCE_MODE)
-    logp_padded = padded.compile_logp(mode=REFERENCE_MODE)
-    grad_exact = exact.compile_dlogp(mode=REFERENCE_MODE)
-    grad_padded = padded.compile_dlogp(mode=REFERENCE_MODE)
+    logp_exact = exact.compile_logp(mode=reference_mode())
+    logp_padded = padded.compile_logp(mode=reference_mode())
+    grad_exact = exact.compile_dlogp(mode=reference_mode())
+    grad_padded = padded.compile_dlogp(mode=reference_mode())
     rng = np.random.default_rng(3)
     differences = []
     for _ in range(3):
