@@ -47,6 +47,30 @@ def reference_mode():
     return Mode(linker="py", optimizer=None)
 
 
+def reference_dlogp(model):
+    """The model's logp gradient (Jacobian included) in :func:`reference_mode`.
+
+    PyMC's ``compile_dlogp`` first rewrites the logp, which flattens its terms into one
+    Add; with more than 32 terms that Elemwise has no Python implementation. The
+    gradient of the unrewritten logp is the same function.
+
+    Returns
+    -------
+    callable
+        ``point -> gradient``: a dict of value-variable values to the gradient, flat,
+        in the order of ``model.value_vars``.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+
+    values = model.value_vars
+    grads = pt.grad(model.logp(jacobian=True), values)
+    fn = pytensor.function(
+        values, pt.concatenate([g.ravel() for g in grads]), mode=reference_mode()
+    )
+    return lambda point: fn(*[point[v.name] for v in values])
+
+
 #: The slice of real data the default-run NUTS fits use: two destinations, 2022 on.
 SLICE_DESTINATIONS = ("World", "United States")
 SLICE_FROM = "2022-01"

@@ -15,7 +15,7 @@ from riskmodel.models.export_model import build_model, load_model_priors, model_
 from riskmodel.pipeline import load_inputs
 from riskmodel.sampling import backends
 from riskmodel.sampling.nutpie_cache import compile_cached, load_cached
-from tests.conftest import reference_mode
+from tests.conftest import reference_dlogp, reference_mode
 
 _double_p = ctypes.POINTER(ctypes.c_double)
 
@@ -53,7 +53,7 @@ def test_callbacks_are_served_from_disk_and_compute_the_models_logp(slice_model)
     assert again.compiled_expand_func._cache_hits == 1
 
     reference = slice_model.compile_logp(jacobian=True, mode=reference_mode())
-    reference_grad = slice_model.compile_dlogp(jacobian=True, mode=reference_mode())
+    reference_grad = reference_dlogp(slice_model)
     value_names = [v.name for v in slice_model.value_vars]
     # nutpie's flat vector orders the variables its own way (shape_info); PyMC's
     # gradient follows model.value_vars.
