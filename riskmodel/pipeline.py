@@ -184,8 +184,13 @@ def load_inputs(
         history_months=history_months,
     )
     # Regimes that the known events open after the last data month: the forecast meets them.
-    future = tuple(s for s, _name in regime_starts(ev) if s > inputs.months[-1])
-    return dataclasses.replace(inputs, future_regime_starts=future, as_of=cutoff)
+    future = [(s, name) for s, name in regime_starts(ev) if s > inputs.months[-1]]
+    return dataclasses.replace(
+        inputs,
+        future_regime_starts=tuple(s for s, _ in future),
+        future_regime_names=tuple(name for _, name in future),
+        as_of=cutoff,
+    )
 
 
 def _seeded(

@@ -45,6 +45,9 @@ def test_as_of_keeps_a_deal_dated_late_in_the_origin_month(as_of, date, effectiv
     assert inputs.as_of == pd.Period(as_of, "M")
     # the deal opens a regime after the last data month: the forecast must meet it
     assert pd.Period(effective, "M") in inputs.future_regime_starts
+    # with its event type, so the forecast knows which way it moves approval
+    named = dict(zip(inputs.future_regime_starts, inputs.future_regime_names, strict=True))
+    assert "deal" in named[pd.Period(effective, "M")].split(" ")[1].split("+")
     assert all(s > inputs.months[-1] for s in inputs.future_regime_starts)
 
 
@@ -101,6 +104,27 @@ def test_forecast_meets_the_regimes_the_fit_records():
     a1 = with_deal["approval"].sel(destination="World").median("path")
     assert a1.sel(month="2025-07").item() == pytest.approx(a0.sel(month="2025-07").item(), 0.1)
     assert a1.sel(month="2025-10").item() < 0.1 < 0.5 < a0.sel(month="2025-10").item()
+
+
+@pytest.mark.parametrize(("kind", "sign"), [("deal", 1), ("ban", -1), ("deal+ban", 0)])
+def test_a_future_regime_steps_the_way_its_event_types_say(kind, sign):
+    """A regime dated after the window moves from the last one by its type's mean step."""
+    months = pd.period_range("2023-01", "2025-06", freq="M")
+    fitted = _fitted(future=("2025-08",), as_of="2025-07", months=months)
+    post = fitted.idata.posterior
+    post["regime_step_mean"] = post["regime_mean_mu"] * 0 + 3.0
+    post["regime_step_sigma"] = post["regime_mean_mu"] * 0 + 0.01
+    post.attrs["future_regimes"] = f"2025-08 {kind}"
+    paths = pipeline.forecast(fitted, scenario="baseline", horizon=8, n_paths=200, seed=1)
+    held = pipeline.forecast(
+        _fitted(months=months), scenario="baseline", horizon=8, n_paths=200, seed=1
+    )
+    logit = np.log(paths["approval"] / (1 - paths["approval"])).median("path")
+    logit0 = np.log(held["approval"] / (1 - held["approval"])).median("path")
+    moved = (logit - logit0).sel(destination="World")
+    assert moved.sel(month="2025-07").item() == pytest.approx(0.0, abs=0.05)
+    # the AR(1) pulls towards the new mean at rate 1 - rho = 0.5 a month
+    assert moved.sel(month="2026-02").item() == pytest.approx(3.0 * sign, abs=0.15)
 
 
 def test_fit_context_round_trips_and_old_fits_are_refused():

@@ -59,7 +59,7 @@ from riskmodel.config.yamlio import read_yaml
 from riskmodel.exceptions import RiskModelWarning, ScenarioError
 from riskmodel.forecast.policy import policy_history, rate_posteriors, simulate_policy
 from riskmodel.models.export_model import knot_weights
-from riskmodel.models.regimes import CONTROL_START_TYPES
+from riskmodel.models.regimes import CONTROL_START_TYPES, regime_direction
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -356,8 +356,12 @@ def held_target(
     """Return the regime mean the approval AR(1) is pulled to in each forecast month.
 
     The last fitted regime's mean, replaced from the first month of each regime dated
-    after the fitted window by a fresh draw from the fitted distribution of regime
-    means (``regime_mean_mu + regime_mean_sigma * eps_regime``).
+    after the fitted window by a step from the mean before it, as the model steps
+    (``direction * regime_step_mean + regime_step_sigma * eps_regime``, the direction
+    from the regime's event types, :func:`future_regime_directions`). A posterior of
+    the exchangeable model (no ``regime_step_mean``) draws each such regime afresh
+    from the fitted distribution of regime means (``regime_mean_mu +
+    regime_mean_sigma * eps_regime``).
 
     Parameters
     ----------
@@ -378,15 +382,39 @@ def held_target(
         The target logit, (path, month).
     """
     horizon = len(future)
-    target = np.repeat(_draws(posterior, "regime_mean")[pick][:, [-1]], horizon, axis=1)
-    mu = _draws(posterior, "regime_mean_mu")[pick][:, None]
-    sigma = _draws(posterior, "regime_mean_sigma")[pick][:, None]
-    fresh = mu + sigma * eps_regime
+    last = _draws(posterior, "regime_mean")[pick][:, -1]
+    target = np.repeat(last[:, None], horizon, axis=1)
+    stepped = "regime_step_mean" in posterior
+    if stepped:
+        step_mean = _draws(posterior, "regime_step_mean")[pick]
+        step_sigma = _draws(posterior, "regime_step_sigma")[pick]
+        directions = future_regime_directions(posterior)
+    else:  # a fit of the exchangeable model (before regime steps)
+        mu = _draws(posterior, "regime_mean_mu")[pick]
+        sigma = _draws(posterior, "regime_mean_sigma")[pick]
     for i, start in enumerate(future_regime_starts):
+        if stepped:
+            direction = directions.get(start, 0)
+            last = last + direction * step_mean + step_sigma * eps_regime[:, i]
+        else:
+            last = mu + sigma * eps_regime[:, i]
         h0 = (start - future[0]).n
         if 0 <= h0 < horizon:
-            target[:, h0:] = fresh[:, [i]]
+            target[:, h0:] = last[:, None]
     return target
+
+
+def future_regime_directions(posterior: xr.Dataset) -> dict[pd.Period, int]:
+    """Return the direction of each regime a fit recorded as dated after its window.
+
+    Read from the fit's ``future_regimes`` attr (regime labels, ``"YYYY-MM
+    type+type"``; :func:`~riskmodel.models.regimes.regime_direction`); empty when the
+    fit records none, and then every later regime steps either way (direction 0).
+    """
+    labels = [n for n in str(posterior.attrs.get("future_regimes", "")).split("|") if n]
+    return {
+        pd.Period(label.partition(" ")[0], freq="M"): regime_direction(label) for label in labels
+    }
 
 
 def _new_control_approval(

@@ -7,6 +7,7 @@ For destination ``d`` and month ``t`` (DESIGN.md, "Models")::
         share[d]  = cumsum over 6-month knots, linearly interpolated (0 for World)
     a[d,t]      = 1 before licensing; afterwards sigmoid(x[d,t]) with
         x[d,t]    = rho * x[d,t-1] + (1 - rho) * (m[regime(t)] + delta[d]) + sigma_a * eps
+        m[r]      = m[r-1] + dir[r] * step_mean + step_sigma * eps    (r > 0)
     q[d,t]      = mu[d,t] + keep * b[d,t-1]      demand queued for a licence this month
     b[d,t]      = (1 - a[d,t]) * q[d,t]           the backlog it leaves (0 before licensing)
     log y_i     ~ StudentT(nu, log sum_{t in months_i} a[d_i,t] * q[d_i,t], sigma_obs)
@@ -39,6 +40,7 @@ import pandas as pd
 
 from riskmodel.config.priors import PriorSet, SettingRange, default_priors_path, load_priors
 from riskmodel.models.inputs import ModelInputs
+from riskmodel.models.regimes import regime_direction
 from riskmodel.sampling.pytensor_setup import configure_pytensor
 
 MODEL_TYPE = "export_model"
@@ -51,7 +53,8 @@ REQUIRED_PRIORS: dict[str, str] = {
     "destination_share_sigma": "positive",
     "season_sigma": "positive",
     "regime_mean_mu": "real",
-    "regime_mean_sigma": "positive",
+    "regime_step_mean": "positive",
+    "regime_step_sigma": "positive",
     "destination_offset_sigma": "positive",
     "approval_persistence": "unit",
     "approval_sigma": "positive",
@@ -70,7 +73,8 @@ REQUIRED_SETTINGS: dict[str, SettingRange] = {
 FREE_VARIABLES = (
     "demand_drift", "demand_level_sigma", "level_innovation", "destination_level",
     "destination_share_sigma", "share_innovation", "season_raw", "season_sigma",
-    "regime_mean_mu", "regime_mean_sigma", "regime_mean_raw", "destination_offset_sigma",
+    "regime_mean_mu", "regime_step_mean", "regime_step_sigma", "regime_step_raw",
+    "destination_offset_sigma",
     "destination_offset_raw", "approval_persistence", "approval_sigma", "approval_innovation",
     "obs_sigma", "backlog_keep",
 )  # fmt: skip
@@ -263,6 +267,9 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
         data["controlled_regime"] = regime
         # x[s] starts from the pre-control logit: its weight is rho ** (s + 1).
         data["controlled_power"] = np.maximum(np.arange(n_c) + 1 - pad, 0).astype(float)
+        data["regime_direction"] = np.array(
+            [regime_direction(name) for name in inputs.regimes.names], dtype=float
+        )
     if structure.n_licences:
         weights = np.zeros((structure.n_licences, n_cells))
         applications = np.zeros(structure.n_licences, dtype=np.int64)
@@ -306,8 +313,9 @@ def build_model(
     Returns
     -------
     pymc.Model
-        With dims ``destination``, ``month``, ``regime``, ``month_of_year``,
-        ``controlled_month``, ``knot`` and ``other_destination``; ``backlog``
+        With dims ``destination``, ``month``, ``regime``, ``regime_step`` (the regimes
+        after the first), ``month_of_year``, ``controlled_month``, ``knot`` and
+        ``other_destination``; ``backlog``
         (tonnes carried out of each licensing month) on ``(destination,
         controlled_month)``.
     """
@@ -337,6 +345,8 @@ def build_model(
     }
     if n_ctrl:
         coords["regime"] = list(inputs.regimes.names)
+        if structure.n_regimes > 1:
+            coords["regime_step"] = list(inputs.regimes.names[1:])
         coords["controlled_month"] = inputs.month_labels[n_months - n_ctrl :]
 
     with pm.Model(coords=coords) as model:
@@ -390,10 +400,20 @@ def build_model(
             )
         )
         if n_ctrl:
-            mu_m = priors.variable("regime_mean_mu")
-            sigma_m = priors.variable("regime_mean_sigma")
-            m_raw = pm.Normal("regime_mean_raw", 0.0, 1.0, dims="regime")
-            regime_mean = pm.Deterministic("regime_mean", mu_m + sigma_m * m_raw, dims="regime")
+            # The first regime's mean is a parameter of its own; each later regime
+            # moves from the one before, up for a deal, an approval or a suspension
+            # and down for a control or ban (``regime_direction``), by ``step_mean``
+            # on average.
+            first_mean = priors.variable("regime_mean_mu")
+            step_mean = priors.variable("regime_step_mean")
+            step_sigma = priors.variable("regime_step_sigma")
+            if structure.n_regimes > 1:
+                step_raw = pm.Normal("regime_step_raw", 0.0, 1.0, dims="regime_step")
+                steps = data["regime_direction"][1:] * step_mean + step_sigma * step_raw
+                later = pt.concatenate([pt.zeros(1), pt.cumsum(steps)])
+            else:
+                later = pt.zeros(1)
+            regime_mean = pm.Deterministic("regime_mean", first_mean + later, dims="regime")
             if n_dest > 1:
                 sigma_delta = priors.variable("destination_offset_sigma")
                 delta_raw = pm.Normal("destination_offset_raw", 0.0, 1.0, dims="other_destination")

@@ -374,6 +374,7 @@ def fit_model(
         # the origin of a point-in-time fit and the regimes dated after its last month.
         "as_of": "" if inputs.as_of is None else str(inputs.as_of),
         "future_regime_starts": "|".join(str(s) for s in inputs.future_regime_starts),
+        "future_regimes": "|".join(inputs.future_regime_names),
         "dropped": "|".join(inputs.dropped),
         # Settings the forecast must reuse, so it follows the priors the fit used.
         "student_t_nu": float(priors.setting("student_t_nu")),

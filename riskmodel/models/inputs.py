@@ -57,6 +57,7 @@ class ModelInputs:
     licences: LicenceCounts | None
     dropped: tuple[str, ...] = field(default=())  # what was left out of the window, and why
     future_regime_starts: tuple[pd.Period, ...] = field(default=())  # dated after the window
+    future_regime_names: tuple[str, ...] = field(default=())  # their labels (event types)
     as_of: pd.Period | None = None  # the point in time of a point-in-time run
 
     @property
@@ -106,6 +107,7 @@ class ModelInputs:
             ],
             "regimes": [list(self.regimes.names), self.regimes.index.tolist()],
             "future_regime_starts": [str(s) for s in self.future_regime_starts],
+            "future_regime_names": list(self.future_regime_names),
             "licences": None
             if self.licences is None
             else [np.asarray(a).tolist() for a in vars(self.licences).values()],

@@ -28,6 +28,10 @@ REGIME_EVENT_TYPES = frozenset(
 #: Event types that put licensing in force.
 CONTROL_START_TYPES = frozenset({"control_effective", "ban"})
 
+#: Event types that move approval up once licensing is in force (the rest of
+#: :data:`REGIME_EVENT_TYPES`, :data:`CONTROL_START_TYPES`, move it down).
+EASING_TYPES = frozenset({"licences_approved", "deal", "suspension"})
+
 #: Day of month after which an event counts from the next month.
 LATE_IN_MONTH_DAY = 15
 
@@ -60,6 +64,19 @@ class RegimeSchedule:
         """Index of the first controlled month in the window, or None."""
         hits = np.flatnonzero(self.index >= 0)
         return int(hits[0]) if hits.size else None
+
+
+def regime_direction(label: str) -> int:
+    """Return which way a regime's events move approval: +1 up, -1 down, 0 either.
+
+    ``label`` is a regime label, ``"YYYY-MM type+type"``. A regime opened only by
+    easing events (:data:`EASING_TYPES`: a deal, licences approved, a suspension) is
+    +1, one opened only by a control or a ban (:data:`CONTROL_START_TYPES`) is -1;
+    a mix of both, or a label with neither, is 0.
+    """
+    kinds = set(label.partition(" ")[2].split("+")) - {""}
+    up, down = bool(kinds & EASING_TYPES), bool(kinds & CONTROL_START_TYPES)
+    return int(up) - int(down) if up != down else 0
 
 
 def effective_month(date: pd.Timestamp, day_known: bool = True) -> pd.Period:

@@ -69,7 +69,8 @@ def synthetic_inputs(
     if control_at is not None:
         for r, t in enumerate(range(control_at, n_months, regime_every)):
             index[t:] = r
-            names.append(f"r{r}")
+            # a control opens licensing and each later regime is a deal, as in 2025
+            names.append(f"{months[t]} {'control_effective' if r == 0 else 'deal'}")
             starts.append(months[t])
     return ModelInputs(
         product="synthetic",

@@ -309,7 +309,7 @@ def episode_inputs(episode: Episode, *, history_months: int = 84) -> ModelInputs
             f"{episode.id}: the events put the control at "
             f"{None if start is None else inputs.months[start]}, not {episode.effective_month}"
         )
-    return dataclasses.replace(inputs, future_regime_starts=())
+    return dataclasses.replace(inputs, future_regime_starts=(), future_regime_names=())
 
 
 # --------------------------------------------------------------------------- summaries

@@ -35,9 +35,15 @@ def test_rank_and_thinning():
 def test_parameter_cells():
     cells = parameter_cells(["World", "D1"], ["2024-01", "2024-02"])
     labels = [c[0] for c in cells]
-    assert labels[:4] == ["demand_drift", "regime_mean_mu", "approval_persistence", "obs_sigma"]
-    assert cells[4] == ("approval[D1,2024-02]", "approval", (1, 1))
-    assert cells[5] == ("log_demand[World,2024-02]", "log_demand", (0, 1))
+    assert labels[:5] == [
+        "demand_drift",
+        "regime_mean_mu",
+        "approval_persistence",
+        "obs_sigma",
+        "regime_step_mean",
+    ]
+    assert cells[5] == ("approval[D1,2024-02]", "approval", (1, 1))
+    assert cells[6] == ("log_demand[World,2024-02]", "log_demand", (0, 1))
 
 
 def _ranks(values, n_draws=99):
@@ -99,11 +105,11 @@ def test_run_sbc_plumbing_with_prior_draws_as_posterior(monkeypatch):
     cfg = SamplerConfig(draws=10, tune=10, chains=1)
     ranks = run_sbc(3, SMALL, cfg, seed=3, rank_draws=19)
     assert tuple(ranks.columns) == RANK_COLUMNS
-    assert len(ranks) == 3 * 6
+    assert len(ranks) == 3 * 7
     assert ranks["rank"].between(0, 19).all() and (ranks["n_draws"] == 19).all()
     assert ranks["seed"].nunique() == 3
     summary = sbc_summary(ranks, n_bins=2)
-    assert len(summary) == 6
+    assert len(summary) == 7
     assert summary["chi2_p"].between(0, 1).all() and summary["ks"].between(0, 1).all()
     # simulation i's seed does not depend on how many simulations run
     first = run_sbc(1, SMALL, cfg, seed=3, rank_draws=19)

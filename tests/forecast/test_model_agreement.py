@@ -32,6 +32,8 @@ from riskmodel.models.regimes import RegimeSchedule
 FITTED, HORIZON = 28, 11  # the last fitted month lies between two share knots
 DESTINATIONS = ("World", "United States", "Japan")
 CONTROL_STARTS = (10, 20, FITTED + 4)  # the third regime is dated after the fitted window
+#: Event types of the three regimes: each later regime steps its way (down for a ban).
+REGIME_TYPES = ("control_effective", "deal", "ban")
 N_DRAWS = 40
 
 
@@ -43,7 +45,7 @@ def _inputs() -> ModelInputs:
     for r, start in enumerate(CONTROL_STARTS):
         index[start:] = r
     schedule = RegimeSchedule(
-        tuple(f"r{r}" for r in range(len(CONTROL_STARTS))),
+        tuple(f"{months[s]} {kind}" for s, kind in zip(CONTROL_STARTS, REGIME_TYPES, strict=True)),
         tuple(months[s] for s in CONTROL_STARTS),
         index,
     )
@@ -66,12 +68,15 @@ def _inputs() -> ModelInputs:
 def _fitted_part(draws: xr.Dataset, n_knots: int) -> xr.Dataset:
     """What a fit of the first ``FITTED`` months would hold for these draws."""
     t0 = CONTROL_STARTS[0]
-    return draws.isel(
+    fitted = draws.isel(
         month=slice(0, FITTED),
         knot=slice(0, n_knots),
         controlled_month=slice(0, FITTED - t0),
         regime=slice(0, 2),
+        regime_step=slice(0, 1),
     )
+    fitted.attrs["future_regimes"] = str(draws["regime"].values[2])  # as a fit records it
+    return fitted
 
 
 def _future_innovations(draws: xr.Dataset, n_knots: int) -> dict[str, np.ndarray]:
@@ -85,7 +90,7 @@ def _future_innovations(draws: xr.Dataset, n_knots: int) -> dict[str, np.ndarray
     return {
         "level": stacked("level_innovation")[:, FITTED:],
         "share": stacked("share_innovation")[:, :, n_knots:],
-        "regime": stacked("regime_mean_raw")[:, 2:],
+        "regime": stacked("regime_step_raw")[:, 1:],
         "approval": stacked("approval_innovation")[:, :, FITTED - CONTROL_STARTS[0] :],
     }
 
@@ -173,7 +178,7 @@ def _model_predictive(model, draw: xr.Dataset, n_knots: int, n: int) -> dict[str
     )
     values = {rv.name: draw[rv.name].values for rv in free}
     # the model's own innovations for the horizon (those of the fitted months are kept)
-    names = ["level_innovation", "share_innovation", "regime_mean_raw", "approval_innovation"]
+    names = ["level_innovation", "share_innovation", "regime_step_raw", "approval_innovation"]
     fresh = dict(
         zip(names, pm.draw([model[k] for k in names], draws=n, random_seed=12), strict=True)
     )
@@ -184,7 +189,7 @@ def _model_predictive(model, draw: xr.Dataset, n_knots: int, n: int) -> dict[str
         v = {k: np.array(x) for k, x in values.items()}
         v["level_innovation"][FITTED:] = fresh["level_innovation"][i, FITTED:]
         v["share_innovation"][:, n_knots:] = fresh["share_innovation"][i, :, n_knots:]
-        v["regime_mean_raw"][2:] = fresh["regime_mean_raw"][i, 2:]
+        v["regime_step_raw"][1:] = fresh["regime_step_raw"][i, 1:]
         v["approval_innovation"][:, t_ctrl:] = fresh["approval_innovation"][i, :, t_ctrl:]
         log_demand, logit, mu, log_y = fn(*[v[rv.name] for rv in free])
         out["log_demand"].append(log_demand[:, FITTED:])

@@ -1,8 +1,9 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from riskmodel.customs import events_for_product, load_bundled_events
-from riskmodel.models.regimes import effective_month, regime_schedule
+from riskmodel.models.regimes import effective_month, regime_direction, regime_schedule
 from riskmodel.pipeline import load_inputs
 
 
@@ -63,3 +64,18 @@ def test_window_starts_at_first_observation(magnet_slice_csv):
     first = min(inputs.months[m] for m in inputs.obs_months[inputs.obs_mask])
     assert inputs.months[0] == first
     assert np.all(inputs.obs_months[inputs.obs_mask] < inputs.n_months)
+
+
+@pytest.mark.parametrize(
+    ("label", "direction"),
+    [
+        ("2025-04 control_effective", -1),
+        ("2024-12 ban", -1),
+        ("2025-06 deal+licences_approved", 1),
+        ("2025-11 suspension", 1),
+        ("2025-10 ban+deal", 0),
+        ("r1", 0),
+    ],
+)
+def test_regime_direction_follows_the_event_types(label, direction):
+    assert regime_direction(label) == direction
