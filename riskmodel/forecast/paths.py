@@ -19,8 +19,9 @@ draw against the PyMC model's deterministics):
   long-run level at the learned half-life, counted from the control's effect month
   (:func:`recovered_logit`); ``current`` itself is the held regime; a regime
   that policy events date after the last data month (a point-in-time run) enters as
-  a new regime whose mean is drawn from the fitted distribution of regime means
-  (or, in a window without control, follows the learned shock shape);
+  a new regime whose mean steps from the one before as the model's regimes step, in
+  the direction its event types say (or, in a window without control, follows the
+  learned shock shape);
 - backlog: each month ships its approval times its demand plus the backlog kept from
   the month before (:func:`release_backlog`), the shipped flow ``exports_physical``;
 - customs noise: the fitted Student-t observation error on the log scale, so paths
@@ -101,7 +102,9 @@ def forecast_paths(
         Random generator or seed.
     future_regime_starts : list of pandas.Period, optional
         Regime changes dated by policy events after the last fitted month (known at
-        a point-in-time origin); each opens a regime with a freshly drawn mean. When
+        a point-in-time origin); each opens a regime whose mean steps from the one
+        before (:func:`held_target`; the directions come from the fit's
+        ``future_regimes`` attr). When
         no control was in force in the fitted window, the first of them is a new
         control whose path follows ``new_control_shape``.
     student_t_nu, share_knot_months : float, int
@@ -284,7 +287,8 @@ def continue_model(
     horizon, share_knot_months : int
         Months to continue; the knot spacing the posterior was fitted with.
     future_regime_starts : list of pandas.Period, optional
-        Regimes dated after the last fitted month (each with a fresh regime mean).
+        Regimes dated after the last fitted month (each with a mean stepped from the
+        one before, :func:`held_target`).
 
     Returns
     -------
