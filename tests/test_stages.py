@@ -16,7 +16,7 @@ import pytest
 from riskmodel import compat, pipeline
 from riskmodel.config.scenario import list_scenarios, load_scenario, parse_scenario
 from riskmodel.customs import events_for_product, load_bundled_events
-from riskmodel.exceptions import ArtifactMismatchError, ScenarioError
+from riskmodel.exceptions import ArtifactMismatchError, RiskModelWarning, ScenarioError
 from riskmodel.models.diagnostics import ConvergenceReport
 from riskmodel.models.fit import FittedModel
 from riskmodel.models.regimes import effective_month, regime_starts
@@ -125,6 +125,17 @@ def test_a_future_regime_steps_the_way_its_event_types_say(kind, sign):
     assert moved.sel(month="2025-07").item() == pytest.approx(0.0, abs=0.05)
     # the AR(1) pulls towards the new mean at rate 1 - rho = 0.5 a month
     assert moved.sel(month="2026-02").item() == pytest.approx(3.0 * sign, abs=0.15)
+
+
+def test_a_future_regime_without_event_types_steps_either_way_with_a_warning():
+    months = pd.period_range("2023-01", "2025-06", freq="M")
+    fitted = _fitted(future=("2025-08",), as_of="2025-07", months=months)
+    post = fitted.idata.posterior
+    post["regime_step_mean"] = post["regime_mean_mu"] * 0 + 3.0
+    post["regime_step_sigma"] = post["regime_mean_mu"] * 0 + 0.01
+    post.attrs["future_regimes"] = "2025-11 deal"  # labels another month than the start
+    with pytest.warns(RiskModelWarning, match=r"no event types for the regimes dated 2025-08"):
+        pipeline.forecast(fitted, scenario="baseline", horizon=3, n_paths=20, seed=1)
 
 
 def test_fit_context_round_trips_and_old_fits_are_refused():

@@ -393,6 +393,14 @@ def held_target(
         step_mean = _draws(posterior, "regime_step_mean")[pick]
         step_sigma = _draws(posterior, "regime_step_sigma")[pick]
         directions = future_regime_directions(posterior)
+        unlabelled = [str(s) for s in future_regime_starts if s not in directions]
+        if unlabelled:
+            warnings.warn(
+                f"the fit records no event types for the regimes dated {', '.join(unlabelled)} "
+                "(posterior attr 'future_regimes'): they step either way (direction 0)",
+                RiskModelWarning,
+                stacklevel=3,
+            )
     else:  # a fit of the exchangeable model (before regime steps)
         mu = _draws(posterior, "regime_mean_mu")[pick]
         sigma = _draws(posterior, "regime_mean_sigma")[pick]
@@ -413,7 +421,8 @@ def future_regime_directions(posterior: xr.Dataset) -> dict[pd.Period, int]:
 
     Read from the fit's ``future_regimes`` attr (regime labels, ``"YYYY-MM
     type+type"``; :func:`~riskmodel.models.regimes.regime_direction`); empty when the
-    fit records none, and then every later regime steps either way (direction 0).
+    fit records none. A regime without a label steps either way (direction 0), with a
+    warning (:func:`held_target`).
     """
     labels = [n for n in str(posterior.attrs.get("future_regimes", "")).split("|") if n]
     return {

@@ -428,8 +428,8 @@ def build_model(
             )
             controlled = data["controlled"][None, :]
             target = regime_mean[data["controlled_regime"]][None, :] + delta[:, None]
-            steps = np.arange(n_ctrl)
-            lag = steps[:, None] - steps[None, :]
+            month_no = np.arange(n_ctrl)
+            lag = month_no[:, None] - month_no[None, :]
             decay = pt.switch(lag >= 0, rho ** np.maximum(lag, 0), 0.0)
             drive = ((1 - rho) * target + sigma_a * eps_a) * controlled
             x_ctrl = pt.dot(drive, decay.T) + (rho ** data["controlled_power"])[None, :] * pre_logit

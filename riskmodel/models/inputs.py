@@ -107,11 +107,12 @@ class ModelInputs:
             ],
             "regimes": [list(self.regimes.names), self.regimes.index.tolist()],
             "future_regime_starts": [str(s) for s in self.future_regime_starts],
-            "future_regime_names": list(self.future_regime_names),
             "licences": None
             if self.licences is None
             else [np.asarray(a).tolist() for a in vars(self.licences).values()],
         }
+        if self.future_regime_names:  # absent when empty: hashes of earlier inputs hold
+            payload["future_regime_names"] = list(self.future_regime_names)
         text = json.dumps(payload, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

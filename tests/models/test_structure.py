@@ -16,6 +16,7 @@ from riskmodel.models.export_model import (
     model_data,
     model_structure,
 )
+from riskmodel.models.regimes import regime_direction
 from riskmodel.pipeline import load_inputs
 from riskmodel.sampling.backends import model_structure_hash
 from tests.conftest import reference_dlogp, reference_mode
@@ -116,3 +117,46 @@ def test_data_names_are_not_dim_names(slice_inputs):
     model = build_model(slice_inputs, load_model_priors(), model_structure(slice_inputs))
     names = set(model_data(slice_inputs, model_structure(slice_inputs)))
     assert names <= set(model.named_vars) and not names & set(model.coords)
+
+
+def test_regime_directions_are_data_that_follow_the_labels(slice_inputs):
+    """Which way each regime steps is data: flipping it changes no compiled structure."""
+    priors = load_model_priors()
+    structure = model_structure(slice_inputs)
+    names = slice_inputs.regimes.names
+    assert len(names) > 1, "the slice should have regimes after the first"
+    data = model_data(slice_inputs, structure)
+    np.testing.assert_array_equal(data["regime_direction"], [regime_direction(n) for n in names])
+    flipped_names = tuple(
+        f"{n.split(' ')[0]} {'ban' if regime_direction(n) > 0 else 'deal'}" for n in names
+    )
+    flipped = dataclasses.replace(
+        slice_inputs, regimes=dataclasses.replace(slice_inputs.regimes, names=flipped_names)
+    )
+    assert not np.array_equal(
+        model_data(flipped, structure)["regime_direction"], data["regime_direction"]
+    )
+    assert model_structure_hash(build_model(flipped, priors, structure)) == model_structure_hash(
+        build_model(slice_inputs, priors, structure)
+    )
+
+
+def test_a_single_regime_has_no_steps_but_keeps_their_priors(slice_inputs):
+    schedule = slice_inputs.regimes
+    first = schedule.index.copy()
+    first[first > 0] = 0  # every licensing month in the first regime
+    one = dataclasses.replace(
+        slice_inputs,
+        regimes=dataclasses.replace(
+            schedule, names=schedule.names[:1], starts=schedule.starts[:1], index=first
+        ),
+    )
+    model = build_model(one, load_model_priors())
+    assert "regime_step_raw" not in model.named_vars and "regime_step" not in model.coords
+    # the step's mean and scatter are still drawn: a regime dated after the data needs them
+    assert {"regime_step_mean", "regime_step_sigma"} <= {v.name for v in model.free_RVs}
+    import pymc as pm
+
+    prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=1).prior
+    assert prior["regime_mean"].shape[-1] == 1
+    np.testing.assert_array_equal(prior["regime_mean"][..., 0], prior["regime_mean_mu"])
