@@ -106,7 +106,8 @@ def forecast_paths(
         before (:func:`held_target`; the directions come from the fit's
         ``future_regimes`` attr). When
         no control was in force in the fitted window, the first of them is a new
-        control whose path follows ``new_control_shape``.
+        control whose path follows ``new_control_shape``, and the later ones are part
+        of that shape's recovery (they add nothing).
     student_t_nu, share_knot_months : float, int
         The model settings the posterior was fitted with.
     new_control_shape : mapping of str to Dist, optional
