@@ -60,7 +60,7 @@ from riskmodel.config.yamlio import read_yaml
 from riskmodel.exceptions import RiskModelWarning, ScenarioError
 from riskmodel.forecast.policy import policy_history, rate_posteriors, simulate_policy
 from riskmodel.models.export_model import knot_weights
-from riskmodel.models.regimes import CONTROL_START_TYPES, regime_direction
+from riskmodel.models.regimes import CONTROL_START_TYPES, regime_direction, regime_kinds
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -495,8 +495,8 @@ def last_control_month(posterior: xr.Dataset) -> pd.Period | None:
         names = [n for n in str(posterior.attrs.get("regimes", "")).split("|") if n]
     latest: pd.Period | None = None
     for name in names:
-        month, _, kinds = name.partition(" ")
-        if not set(kinds.split("+")) & CONTROL_START_TYPES:
+        month = name.partition(" ")[0]
+        if not regime_kinds(name) & CONTROL_START_TYPES:
             continue
         try:
             start = pd.Period(month, freq="M")

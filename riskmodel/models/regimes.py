@@ -66,6 +66,11 @@ class RegimeSchedule:
         return int(hits[0]) if hits.size else None
 
 
+def regime_kinds(label: str) -> set[str]:
+    """Return the event types of a regime label, ``"YYYY-MM type+type"``."""
+    return set(label.partition(" ")[2].split("+")) - {""}
+
+
 def regime_direction(label: str) -> int:
     """Return which way a regime's events move approval: +1 up, -1 down, 0 either.
 
@@ -74,7 +79,7 @@ def regime_direction(label: str) -> int:
     +1, one opened only by a control or a ban (:data:`CONTROL_START_TYPES`) is -1;
     a mix of both, or a label with neither, is 0.
     """
-    kinds = set(label.partition(" ")[2].split("+")) - {""}
+    kinds = regime_kinds(label)
     up, down = bool(kinds & EASING_TYPES), bool(kinds & CONTROL_START_TYPES)
     return int(up) - int(down) if up != down else 0
 
