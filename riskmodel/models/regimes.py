@@ -6,12 +6,17 @@ Regimes are taken from the policy events, never from the fit. For one product:
   there is no licensing: the approval rate is 1.
 - From that month on, every matching event of a type in :data:`REGIME_EVENT_TYPES`
   opens a new regime. Several events that fall in the same month open one regime.
+- A ``suspension`` that lifts the last control in force ends licensing (approval 1
+  again) until the next control; a suspension of a control only announced, not yet
+  in force, does not (see :func:`regime_starts`). Only the spell of licensing in
+  force at a window's last month is fitted.
 - An event in the second half of a month (day > 15) takes effect from the next
   month, because a month's customs figure mostly reflects shipments cleared
   before it; an event whose day is unknown counts from its own month.
 
 ``control_announced`` events do not change the approval regime (they are kept for
-the report and for the pre-control rush of the shock-shape work).
+the report and for the pre-control rush of the shock-shape work); they only tell
+which control a later suspension lifts.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import pandas as pd
 REGIME_EVENT_TYPES = frozenset(
     {"control_effective", "ban", "licences_approved", "deal", "suspension"}
 )
+#: The event type of a control announced but not yet in force.
+ANNOUNCED = "control_announced"
 #: Event types that put licensing in force.
 CONTROL_START_TYPES = frozenset({"control_effective", "ban"})
 
@@ -92,8 +99,52 @@ def effective_month(date: pd.Timestamp, day_known: bool = True) -> pd.Period:
     return month
 
 
+def _regime_boundaries(events: pd.DataFrame | None) -> list[tuple[pd.Period, str, bool]]:
+    """Return each month where a product's approval regime changes, in time order.
+
+    Each entry is ``(first month, label, licensing in force from then)``; the
+    tally is described in :func:`regime_starts`.
+    """
+    if events is None or len(events) == 0:
+        return []
+    kinds = REGIME_EVENT_TYPES | {ANNOUNCED}
+    ev = events[events["event_type"].isin(kinds)].copy()
+    if ev.empty:
+        return []
+    day_known = ev["day_known"] if "day_known" in ev else pd.Series(True, index=ev.index)
+    ev["start"] = [
+        effective_month(pd.Timestamp(d), bool(k))
+        for d, k in zip(ev["date"], day_known, strict=True)
+    ]
+    boundaries = []
+    in_force = pending = 0
+    for start, group in ev.groupby("start", sort=True):
+        types = list(group["event_type"])
+        was_in_force = in_force > 0
+        pending += types.count(ANNOUNCED)
+        for _ in range(sum(t in CONTROL_START_TYPES for t in types)):
+            in_force += 1
+            pending = max(pending - 1, 0)
+        for _ in range(types.count("suspension")):
+            if pending:
+                pending -= 1
+            elif in_force:
+                in_force -= 1
+        opened = sorted(set(types) & REGIME_EVENT_TYPES)
+        if opened and (was_in_force or in_force):
+            boundaries.append((start, f"{start} {'+'.join(opened)}", in_force > 0))
+    return boundaries
+
+
 def regime_starts(events: pd.DataFrame | None) -> list[tuple[pd.Period, str]]:
-    """Return every regime a product's events open, in time order, with no window.
+    """Return every month where a product's approval regime changes, with no window.
+
+    The events of a month are tallied with announcements first: a
+    ``control_announced`` is pending until a control or ban takes effect (which
+    settles it); a ``suspension`` cancels a pending announcement if there is one
+    (a control suspended before it took effect, e.g. China's October 2025 rare-earth
+    controls) and otherwise lifts one control in force (e.g. the end of the 2010
+    embargo on Japan). Easing events while no control is in force change nothing.
 
     Parameters
     ----------
@@ -105,34 +156,22 @@ def regime_starts(events: pd.DataFrame | None) -> list[tuple[pd.Period, str]]:
     -------
     list of (pandas.Period, str)
         The first month of each regime and its label (e.g. ``"2025-04
-        control_effective"``); empty when no control is ever put in force.
+        control_effective"``), in time order; empty when no control is ever put in
+        force. A month where a suspension lifts the last control in force is
+        included too (licensing ends there; its label's events ease, so a forecast
+        that meets it steps approval up).
     """
-    if events is None or len(events) == 0:
-        return []
-    ev = events[events["event_type"].isin(REGIME_EVENT_TYPES)].copy()
-    if ev.empty:
-        return []
-    day_known = ev["day_known"] if "day_known" in ev else pd.Series(True, index=ev.index)
-    ev["start"] = [
-        effective_month(pd.Timestamp(d), bool(k))
-        for d, k in zip(ev["date"], day_known, strict=True)
-    ]
-    ev = ev.sort_values(["start", "date"])
-    control = ev[ev["event_type"].isin(CONTROL_START_TYPES)]
-    if control.empty:
-        return []
-    ev = ev[ev["start"] >= control["start"].iloc[0]]
-    return [
-        (start, f"{start} {'+'.join(sorted(set(group['event_type'])))}")
-        for start, group in ev.groupby("start", sort=True)
-    ]
+    return [(start, name) for start, name, _ in _regime_boundaries(events)]
 
 
 def regime_schedule(events: pd.DataFrame | None, months: pd.PeriodIndex) -> RegimeSchedule:
     """Build the regime schedule of a product over the modelling window.
 
     Regimes that start after the window's last month are not part of it; see
-    :func:`regime_starts` for all of them.
+    :func:`regime_starts` for all of them. Only the licensing spell in force at
+    the window's last month is modelled: when a suspension lifted every control
+    before that (:func:`regime_starts`), the months up to the next control are
+    uncontrolled, and an earlier spell is not a regime of the fit.
 
     Parameters
     ----------
@@ -146,7 +185,13 @@ def regime_schedule(events: pd.DataFrame | None, months: pd.PeriodIndex) -> Regi
     RegimeSchedule
     """
     index = np.full(len(months), -1, dtype=np.int64)
-    inside = [(s, n) for s, n in regime_starts(events) if s <= months[-1]]
+    inside = [b for b in _regime_boundaries(events) if b[0] <= months[-1]]
+    # Only the licensing spell in force at the window's end is modelled: an earlier
+    # spell ended by a suspension leaves its months uncontrolled (approval 1).
+    spell = len(inside)
+    while spell > 0 and inside[spell - 1][2]:
+        spell -= 1
+    inside = [(s, n) for s, n, _ in inside[spell:]]
     for r, (start, _name) in enumerate(inside):
         index[np.asarray(months >= start)] = r
     # A regime superseded before the window opens has no month to inform it: drop it.

@@ -3,7 +3,12 @@ import pandas as pd
 import pytest
 
 from riskmodel.customs import events_for_product, load_bundled_events
-from riskmodel.models.regimes import effective_month, regime_direction, regime_schedule
+from riskmodel.models.regimes import (
+    effective_month,
+    regime_direction,
+    regime_schedule,
+    regime_starts,
+)
 from riskmodel.pipeline import load_inputs
 
 
@@ -30,6 +35,51 @@ def test_no_control_no_regimes():
     months = pd.period_range("2020-01", "2020-12", freq="M")
     sched = regime_schedule(events_for_product(load_bundled_events(), "magnets"), months)
     assert sched.n_regimes == 0 and sched.control_start is None
+
+
+def _events(*rows: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"date": pd.to_datetime([d for d, _ in rows]), "event_type": [t for _, t in rows]}
+    )
+
+
+def test_a_suspension_of_the_only_control_ends_licensing():
+    embargo = [("2010-09-21", "ban"), ("2010-11-20", "suspension"), ("2011-03-01", "deal")]
+    events = _events(*embargo)
+    starts = regime_starts(events)
+    assert [str(s) for s, _ in starts] == ["2010-10", "2010-12"]  # the deal eases nothing
+    during = regime_schedule(events, pd.period_range("2010-06", "2010-11", freq="M"))
+    assert during.names == ("2010-10 ban",) and list(during.index[-2:]) == [0, 0]
+    after = regime_schedule(events, pd.period_range("2010-06", "2012-12", freq="M"))
+    assert after.n_regimes == 0 and (after.index == -1).all()
+    again = _events(
+        *embargo,
+        ("2012-05-02", "control_effective"),
+        ("2012-08-01", "deal"),
+    )
+    sched = regime_schedule(again, pd.period_range("2010-06", "2012-12", freq="M"))
+    assert sched.names == ("2012-05 control_effective", "2012-08 deal")
+    assert (sched.index[: sched.control_start] == -1).all()
+
+
+def test_a_suspension_of_a_control_not_yet_in_force_keeps_licensing():
+    events = _events(
+        ("2025-04-04", "control_effective"),
+        ("2025-10-09", "control_announced"),
+        ("2025-11-07", "suspension"),
+    )
+    sched = regime_schedule(events, pd.period_range("2025-01", "2025-12", freq="M"))
+    assert sched.names == ("2025-04 control_effective", "2025-11 suspension")
+    assert sched.index[-1] == 1
+    # Announced and in force in one month settle each other whatever the row order,
+    # so the November suspension then lifts the only control.
+    same_day = _events(
+        ("2025-04-04", "control_effective"),
+        ("2025-04-04", "control_announced"),
+        ("2025-11-07", "suspension"),
+    )
+    months = pd.period_range("2025-01", "2025-12", freq="M")
+    assert regime_schedule(same_day, months).n_regimes == 0
 
 
 def test_bundled_inputs_sum_rows_and_licences():
