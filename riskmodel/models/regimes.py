@@ -6,10 +6,11 @@ Regimes are taken from the policy events, never from the fit. For one product:
   there is no licensing: the approval rate is 1.
 - From that month on, every matching event of a type in :data:`REGIME_EVENT_TYPES`
   opens a new regime. Several events that fall in the same month open one regime.
-- A ``suspension`` that lifts the last control in force ends licensing (approval 1
-  again) until the next control; a suspension of a control only announced, not yet
-  in force, does not (see :func:`regime_starts`). Only the spell of licensing in
-  force at a window's last month is fitted.
+- A ``suspension`` that lifts the last control in force ends licensing until the
+  next control; a suspension of a control only announced, not yet in force, does
+  not (see :func:`regime_starts`). A window that opens after such a lift has no
+  licensing until the next control; a lift inside the window is fitted as an easing
+  regime (see :func:`regime_schedule`).
 - An event in the second half of a month (day > 15) takes effect from the next
   month, because a month's customs figure mostly reflects shipments cleared
   before it; an event whose day is unknown counts from its own month.
@@ -168,10 +169,11 @@ def regime_schedule(events: pd.DataFrame | None, months: pd.PeriodIndex) -> Regi
     """Build the regime schedule of a product over the modelling window.
 
     Regimes that start after the window's last month are not part of it; see
-    :func:`regime_starts` for all of them. Only the licensing spell in force at
-    the window's last month is modelled: when a suspension lifted every control
-    before that (:func:`regime_starts`), the months up to the next control are
-    uncontrolled, and an earlier spell is not a regime of the fit.
+    :func:`regime_starts` for all of them. A spell of licensing that a suspension
+    lifted (:func:`regime_starts`) by the window's first month is not part of it
+    either: its months up to the next control are uncontrolled. A lift inside the
+    window is a regime of the fit like any easing event (direction +1), so the
+    months after it show how fully shipments resumed.
 
     Parameters
     ----------
@@ -186,12 +188,9 @@ def regime_schedule(events: pd.DataFrame | None, months: pd.PeriodIndex) -> Regi
     """
     index = np.full(len(months), -1, dtype=np.int64)
     inside = [b for b in _regime_boundaries(events) if b[0] <= months[-1]]
-    # Only the licensing spell in force at the window's end is modelled: an earlier
-    # spell ended by a suspension leaves its months uncontrolled (approval 1).
-    spell = len(inside)
-    while spell > 0 and inside[spell - 1][2]:
-        spell -= 1
-    inside = [(s, n) for s, n, _ in inside[spell:]]
+    # A spell of licensing lifted by the window's first month has nothing to inform.
+    lifted = [i for i, (s, _, in_force) in enumerate(inside) if not in_force and s <= months[0]]
+    inside = [(s, n) for s, n, _ in inside[lifted[-1] + 1 if lifted else 0 :]]
     for r, (start, _name) in enumerate(inside):
         index[np.asarray(months >= start)] = r
     # A regime superseded before the window opens has no month to inform it: drop it.
