@@ -520,7 +520,9 @@ class BacktestResult:
             "",
             f"PIT of each actual under its forecast, counts in {PIT_BINS} equal bins (a "
             "calibrated forecast is flat; a U shape means intervals too narrow); p_uniform "
-            "from a chi-square test (targets of one origin are dependent: a screen).",
+            "from a chi-square test that takes the targets as independent; they are not "
+            "(overlapping origins), so it rejects even calibrated forecasts often: a "
+            "screen.",
             "",
             markdown_table(self.pit(destinations)),
         ]
