@@ -139,6 +139,7 @@ def make_posterior(
         "demand_drift": (("chain", "draw"), np.full(shape, 0.005)),
         "demand_level_sigma": (("chain", "draw"), np.full(shape, 0.03)),
         "destination_share_sigma": (("chain", "draw"), np.full(shape, 0.05)),
+        "destination_share_persistence": (("chain", "draw"), np.full(shape, 0.9)),
         # flat share walks (knots every 6 months, as in the bundled priors)
         "share_innovation": (
             ("chain", "draw", "other_destination", "knot"),

@@ -6,7 +6,7 @@ the export model's own equations (:func:`continue_model`; a test checks them dra
 draw against the PyMC model's deterministics):
 
 - counterfactual demand: the common random walk with drift, each destination's share
-  knot walk and the seasonality carry on from the last fitted month;
+  knot AR(1) and the seasonality carry on from the last fitted month;
 - approval: the logit AR(1) of the last fitted regime carries on (``current``), and
   the scenario's regimes transform it (``new_control`` multiplies it by a collapse
   and recovery shape, ``lifted`` sets it to 1, ``set`` to a drawn level,
@@ -59,7 +59,7 @@ from riskmodel.config.scenario import (
 from riskmodel.config.yamlio import read_yaml
 from riskmodel.exceptions import RiskModelWarning, ScenarioError
 from riskmodel.forecast.policy import policy_history, rate_posteriors, simulate_policy
-from riskmodel.models.export_model import knot_weights
+from riskmodel.models.export_model import knot_weights, share_knot_walk
 from riskmodel.models.regimes import CONTROL_START_TYPES, regime_direction, regime_kinds
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -323,7 +323,14 @@ def continue_model(
             )
         new = standard_normal("share", (n_paths, n_dest - 1, weights.shape[1] - knots.shape[2]))
         sigma_share = take("destination_share_sigma")[:, None, None]
-        walk = np.cumsum(sigma_share * np.concatenate([knots, new], axis=2), axis=2)
+        # A fit made before the share knots reverted has none: its walk is phi = 1.
+        phi = (
+            take("destination_share_persistence")
+            if "destination_share_persistence" in posterior
+            else np.ones(n_paths)
+        )
+        knot_walk = share_knot_walk(np, phi[:, None, None], weights.shape[1])  # (P, K, K)
+        walk = (sigma_share * np.concatenate([knots, new], axis=2)) @ knot_walk.transpose(0, 2, 1)
         share[:, 1:, :] = walk @ weights.T
     last_moy = months[-1].month - 1
     level = take("log_demand")[:, :, -1] - season[:, [last_moy]] - share[:, :, 0]  # (P, D)

@@ -4,7 +4,8 @@ For destination ``d`` and month ``t`` (DESIGN.md, "Models")::
 
     log mu[d,t] = loc[d] + level0[d] + g[t] + share[d,t] + season[month(t)]
         g[t]      = drift * t + cumsum(sigma_level * eps)        common local level
-        share[d]  = cumsum over 6-month knots, linearly interpolated (0 for World)
+        share[d]  = AR(1) over 6-month knots (w[k] = phi * w[k-1] + sigma * eps[k]),
+                    linearly interpolated (0 for World)
     a[d,t]      = 1 before licensing; afterwards sigmoid(x[d,t]) with
         x[d,t]    = rho * x[d,t-1] + (1 - rho) * (m[regime(t)] + delta[d]) + sigma_a * eps
         m[r]      = m[r-1] + dir[r] * step_mean + step_sigma * eps    (r > 0)
@@ -51,6 +52,7 @@ REQUIRED_PRIORS: dict[str, str] = {
     "demand_level_sigma": "positive",
     "destination_level": "real",
     "destination_share_sigma": "positive",
+    "destination_share_persistence": "unit",
     "season_sigma": "positive",
     "regime_mean_mu": "real",
     "regime_step_mean": "positive",
@@ -72,7 +74,8 @@ REQUIRED_SETTINGS: dict[str, SettingRange] = {
 #: The variables NUTS samples (convergence is checked on these, not on deterministics).
 FREE_VARIABLES = (
     "demand_drift", "demand_level_sigma", "level_innovation", "destination_level",
-    "destination_share_sigma", "share_innovation", "season_raw", "season_sigma",
+    "destination_share_sigma", "destination_share_persistence", "share_innovation",
+    "season_raw", "season_sigma",
     "regime_mean_mu", "regime_step_mean", "regime_step_sigma", "regime_step_raw",
     "destination_offset_sigma",
     "destination_offset_raw", "approval_persistence", "approval_sigma", "approval_innovation",
@@ -359,15 +362,17 @@ def build_model(
         level0 = priors.variable("destination_level", dims="destination")
         if n_dest > 1:
             sigma_share = priors.variable("destination_share_sigma")
+            phi_share = priors.variable("destination_share_persistence")
             eps_share = pm.Normal("share_innovation", 0.0, 1.0, dims=("other_destination", "knot"))
-            # Random walk over knots, then interpolated to months, as one constant
-            # matrix: cumsum followed by interpolation is weights @ lower-triangular
-            # ones. (With a cumsum in the graph, its gradient folds into a reversed
-            # view of ``weights``; numba cannot embed such a constant and keeps the
-            # whole function out of its disk cache.)
-            walk_weights = np.ascontiguousarray(weights @ np.tril(np.ones((weights.shape[1],) * 2)))
+            # An AR(1) over knots, then interpolated to months: the recursion is the
+            # lower-triangular matrix phi ** (k - j) (no scan, cheap gradients), and
+            # the interpolation the constant ``weights``.
+            knot_walk = share_knot_walk(pt, phi_share, weights.shape[1])
             share = pt.concatenate(
-                [pt.zeros((1, n_months)), pt.dot(sigma_share * eps_share, walk_weights.T)],
+                [
+                    pt.zeros((1, n_months)),
+                    pt.dot(pt.dot(sigma_share * eps_share, knot_walk.T), weights.T),
+                ],
                 axis=0,
             )
         else:
@@ -498,6 +503,18 @@ def build_model(
                 observed=data["licence_approved"],
             )
     return model
+
+
+def share_knot_walk(pt: Any, phi: Any, n_knots: int) -> Any:
+    """Matrix of the share knots' AR(1): ``walk = knot_walk @ innovations``.
+
+    ``w[k] = phi * w[k-1] + e[k]`` from ``w[0] = e[0]`` is ``w[k] = sum_{j <= k}
+    phi ** (k - j) * e[j]``. ``pt`` is ``pytensor.tensor`` (a symbolic ``phi``) or
+    NumPy (``phi`` of shape ``(P, 1, 1)`` gives one matrix per path).
+    """
+    k = np.arange(n_knots)
+    lag = k[:, None] - k[None, :]
+    return pt.where(lag >= 0, phi ** np.maximum(lag, 0), 0.0)
 
 
 #: Log of "nothing" in the backlog recursion: exp(-100) is 0 in every sum it meets,
