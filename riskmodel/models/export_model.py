@@ -125,19 +125,22 @@ class ModelStructure:
     """The shapes one compiled model serves; the data are swapped in at fit time.
 
     Two :class:`ModelInputs` share one compiled model when their structures are equal
-    and the priors are the same. The structure is the window length, the number of
-    destinations and of regimes (these size parameters), and the capacities below;
-    the observations, masks, licence counts, the months' calendar, the regime of each
-    controlled month and the demand centring are data. Anything that changes a shape
-    (one destination more, a new regime, more observations than ``n_obs``) is another
-    structure and compiles again. The compiled model is filed under
+    and the priors are the same. The structure is the window length and the number of
+    destinations (these size parameters), and the capacities below; the observations,
+    masks, licence counts, the months' calendar, the regime of each controlled month,
+    the regimes' directions and the demand centring are data. Anything that changes a
+    shape (one destination more, more regimes or observations than the capacities) is
+    another structure and compiles again. The compiled model is filed under
     :func:`riskmodel.sampling.backends.model_structure_hash` of the built model, which
     adds the priors and the library versions to these shapes.
 
     Attributes
     ----------
-    n_months, n_destinations, n_regimes : int
-        Window length, destinations (World included), regimes under licensing.
+    n_months, n_destinations : int
+        Window length, destinations (World included).
+    n_regimes : int
+        Regimes under licensing; spare regimes past the data's own have a step drawn
+        from its prior that no month uses (dropped from the posterior after sampling).
     n_obs : int
         Observation rows; rows past the data's count carry zero weight.
     obs_width : int
@@ -178,7 +181,7 @@ def model_structure(inputs: ModelInputs, *, padded: bool = True) -> ModelStructu
         The data.
     padded : bool
         Round the counts up (observations to :data:`OBS_BLOCK`, licensing months to
-        :data:`CONTROLLED_BLOCK`, zeros and licence rows to :data:`SMALL_BLOCK`,
+        :data:`CONTROLLED_BLOCK`, regimes, zeros and licence rows to :data:`SMALL_BLOCK`,
         applications to :data:`TRIALS_BLOCK`, row widths to :data:`OBS_WIDTHS`), so
         that origins a month apart, revised releases and simulations usually share
         one compiled model. ``False`` gives the exact shapes.
@@ -207,6 +210,7 @@ def model_structure(inputs: ModelInputs, *, padded: bool = True) -> ModelStructu
         exact,
         n_obs=_round_up(exact.n_obs, OBS_BLOCK),
         obs_width=next((w for w in OBS_WIDTHS if w >= width), _round_up(width, 12)),
+        n_regimes=_round_up(exact.n_regimes, SMALL_BLOCK),
         n_zero=_round_up(exact.n_zero, SMALL_BLOCK),
         n_controlled=min(_round_up(exact.n_controlled, CONTROLLED_BLOCK), exact.n_months),
         n_licences=_round_up(exact.n_licences, SMALL_BLOCK),
@@ -227,10 +231,13 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
         If ``inputs`` do not fit ``structure`` (a capacity too small, another window).
     """
     own = model_structure(inputs, padded=False)
-    for name in ("n_months", "n_destinations", "n_regimes"):
+    for name in ("n_months", "n_destinations"):
         if getattr(own, name) != getattr(structure, name):
             raise ValueError(f"inputs have {name}={getattr(own, name)}, the structure another")
-    for name in ("n_obs", "obs_width", "n_zero", "n_controlled", "n_licences", "max_trials"):
+    if bool(own.n_regimes) != bool(structure.n_regimes):
+        raise ValueError("inputs and structure disagree on whether licensing is in the window")
+    capacities = ("n_obs", "obs_width", "n_regimes", "n_zero", "n_controlled", "n_licences")
+    for name in (*capacities, "max_trials"):
         if getattr(own, name) > getattr(structure, name):
             raise ValueError(f"inputs need {name}={getattr(own, name)}, more than the structure")
     n_months = structure.n_months
@@ -270,9 +277,10 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
         data["controlled_regime"] = regime
         # x[s] starts from the pre-control logit: its weight is rho ** (s + 1).
         data["controlled_power"] = np.maximum(np.arange(n_c) + 1 - pad, 0).astype(float)
-        data["regime_direction"] = np.array(
-            [regime_direction(name) for name in inputs.regimes.names], dtype=float
-        )
+        # Spare regimes past the data's own step by their prior alone (direction 0).
+        direction = np.zeros(structure.n_regimes)
+        direction[: own.n_regimes] = [regime_direction(n) for n in inputs.regimes.names]
+        data["regime_direction"] = direction
     if structure.n_licences:
         weights = np.zeros((structure.n_licences, n_cells))
         applications = np.zeros(structure.n_licences, dtype=np.int64)
@@ -290,6 +298,32 @@ def model_data(inputs: ModelInputs, structure: ModelStructure) -> dict[str, np.n
             licence_approved=approved,
         )
     return data
+
+
+def regime_labels(inputs: ModelInputs, structure: ModelStructure) -> list[str]:
+    """Return the ``regime`` coordinate: the data's regimes, then the spare ones."""
+    names = list(inputs.regimes.names)
+    return names + [f"(spare {k})" for k in range(1, structure.n_regimes - len(names) + 1)]
+
+
+def drop_padding(posterior: Any, inputs: ModelInputs, structure: ModelStructure) -> Any:
+    """Return the posterior of the data's own shapes: drop what only the padding held.
+
+    The innovations of padded months before licensing and the spare regimes of a
+    padded structure met nothing but their prior; without them the posterior is the
+    one the exact structure gives (``posterior`` is an ``xarray.Dataset``).
+    """
+    own = model_structure(inputs, padded=False)
+    pad = structure.n_controlled - own.n_controlled
+    if pad:
+        posterior = posterior.isel(controlled_month=slice(pad, None))
+    if structure.n_regimes > own.n_regimes:
+        posterior = posterior.isel(regime=slice(0, own.n_regimes))
+        if own.n_regimes > 1:
+            posterior = posterior.isel(regime_step=slice(0, own.n_regimes - 1))
+        elif "regime_step" in posterior.dims:  # the exact model of one regime has no steps
+            posterior = posterior.drop_dims("regime_step")
+    return posterior
 
 
 def build_model(
@@ -347,9 +381,10 @@ def build_model(
         "other_destination": list(inputs.destinations[1:]),
     }
     if n_ctrl:
-        coords["regime"] = list(inputs.regimes.names)
+        regimes = regime_labels(inputs, structure)
+        coords["regime"] = regimes
         if structure.n_regimes > 1:
-            coords["regime_step"] = list(inputs.regimes.names[1:])
+            coords["regime_step"] = regimes[1:]
         coords["controlled_month"] = inputs.month_labels[n_months - n_ctrl :]
 
     with pm.Model(coords=coords) as model:

@@ -27,6 +27,7 @@ from riskmodel.models.export_model import (
     MODEL_TYPE,
     ModelStructure,
     build_model,
+    drop_padding,
     free_variable_names,
     load_model_priors,
     model_structure,
@@ -334,8 +335,9 @@ def fit_model(
         4 chains x (1000 tune + 2000 draws), seed 0.
     structure : ModelStructure, optional
         Shapes of the compiled model; default ``model_structure(inputs)``, padded so
-        that neighbouring origins, releases and simulations share it. The padding's
-        approval innovations (months before licensing) are dropped from the posterior.
+        that neighbouring origins, releases and simulations share it. What only the
+        padding held (approval innovations of months before licensing, spare regimes)
+        is dropped from the posterior.
 
     Returns
     -------
@@ -351,11 +353,8 @@ def fit_model(
     free = free_variable_names(model)
     result = sample(model, sampler)
     idata = result.idata
-    pad = structure.n_controlled - model_structure(inputs, padded=False).n_controlled
-    if pad:
-        # Innovations of months before licensing: they only met their prior.
-        post = compat.posterior(idata)
-        compat.set_group(idata, "posterior", post.isel(controlled_month=slice(pad, None)))
+    # Innovations of months before licensing and spare regimes: they only met their prior.
+    compat.set_group(idata, "posterior", drop_padding(compat.posterior(idata), inputs, structure))
     attrs = {
         "riskmodel_version": __version__,
         "model_type": MODEL_TYPE,

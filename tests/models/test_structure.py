@@ -11,7 +11,9 @@ import pytest
 
 from riskmodel.models.export_model import (
     OBS_BLOCK,
+    SMALL_BLOCK,
     build_model,
+    drop_padding,
     load_model_priors,
     model_data,
     model_structure,
@@ -37,7 +39,8 @@ def test_padding_rounds_counts_up_and_keeps_what_sizes_parameters(slice_inputs):
         >= exact.n_controlled
         == slice_inputs.n_months - (slice_inputs.regimes.control_start)
     )
-    for name in ("n_months", "n_destinations", "n_regimes"):
+    assert padded.n_regimes % SMALL_BLOCK == 0 and padded.n_regimes >= exact.n_regimes > 0
+    for name in ("n_months", "n_destinations"):
         assert getattr(padded, name) == getattr(exact, name)
 
 
@@ -55,8 +58,11 @@ def test_padded_model_is_the_exact_model_plus_prior_only_terms(slice_inputs):
     exact = build_model(slice_inputs, priors)
     padded_structure = model_structure(slice_inputs)
     padded = build_model(slice_inputs, priors, padded_structure)
-    pad = padded_structure.n_controlled - model_structure(slice_inputs, padded=False).n_controlled
+    exact_structure = model_structure(slice_inputs, padded=False)
+    pad = padded_structure.n_controlled - exact_structure.n_controlled
     assert pad > 0, "the slice should need padding of its licensing months"
+    spare = padded_structure.n_regimes - exact_structure.n_regimes
+    assert spare > 0, "the slice should need spare regimes"
     logp_exact = exact.compile_logp(mode=reference_mode())
     logp_padded = padded.compile_logp(mode=reference_mode())
     grad_exact = reference_dlogp(exact)
@@ -72,6 +78,9 @@ def test_padded_model_is_the_exact_model_plus_prior_only_terms(slice_inputs):
         n_dest = len(slice_inputs.destinations)
         padding = np.zeros((n_dest, pad))  # the padding's innovations at their prior's mode
         padded_point["approval_innovation"] = np.hstack([padding, point["approval_innovation"]])
+        # the spare regimes' steps at their prior's mode
+        steps = point["regime_step_raw"]
+        padded_point["regime_step_raw"] = np.concatenate([steps, np.zeros(spare)])
         differences.append(float(logp_padded(padded_point)) - float(logp_exact(point)))
         # The gradient of everything but the padding's innovations is the exact model's.
         names = [v.name for v in exact.value_vars]
@@ -84,6 +93,10 @@ def test_padded_model_is_the_exact_model_plus_prior_only_terms(slice_inputs):
                 g = g_padded[name].reshape(n_dest, -1)
                 np.testing.assert_allclose(g[:, :pad], 0.0, atol=1e-12)  # -x at x = 0
                 np.testing.assert_allclose(g[:, pad:].ravel(), g_exact[name], rtol=1e-9)
+            elif name == "regime_step_raw":
+                g = g_padded[name]
+                np.testing.assert_allclose(g[-spare:], 0.0, atol=1e-12)
+                np.testing.assert_allclose(g[:-spare], g_exact[name], rtol=1e-9, atol=1e-9)
             else:
                 np.testing.assert_allclose(g_padded[name], g_exact[name], rtol=1e-9, atol=1e-9)
     # A constant: the zero-weight rows and the padding's prior normalisation.
@@ -126,7 +139,9 @@ def test_regime_directions_are_data_that_follow_the_labels(slice_inputs):
     names = slice_inputs.regimes.names
     assert len(names) > 1, "the slice should have regimes after the first"
     data = model_data(slice_inputs, structure)
-    np.testing.assert_array_equal(data["regime_direction"], [regime_direction(n) for n in names])
+    directions = data["regime_direction"]
+    np.testing.assert_array_equal(directions[: len(names)], [regime_direction(n) for n in names])
+    assert not directions[len(names) :].any()  # spare regimes step by their prior alone
     flipped_names = tuple(
         f"{n.split(' ')[0]} {'ban' if regime_direction(n) > 0 else 'deal'}" for n in names
     )
@@ -160,3 +175,51 @@ def test_a_single_regime_has_no_steps_but_keeps_their_priors(slice_inputs):
     prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=1).prior
     assert prior["regime_mean"].shape[-1] == 1
     np.testing.assert_array_equal(prior["regime_mean"][..., 0], prior["regime_mean_mu"])
+
+
+def _with_regimes(inputs, n: int):
+    """``inputs`` with only its first ``n`` regimes (later months stay in regime n - 1)."""
+    schedule = inputs.regimes
+    index = np.minimum(schedule.index, n - 1)
+    return dataclasses.replace(
+        inputs,
+        regimes=dataclasses.replace(
+            schedule, names=schedule.names[:n], starts=schedule.starts[:n], index=index
+        ),
+    )
+
+
+def test_a_new_regime_within_the_spare_ones_compiles_nothing(slice_inputs):
+    """Another event that opens a regime is data while the structure has a spare one."""
+    priors = load_model_priors()
+    n = slice_inputs.regimes.n_regimes
+    assert n >= 2
+    fewer = _with_regimes(slice_inputs, n - 1)
+    structure = model_structure(slice_inputs)
+    assert model_structure(fewer) == structure
+    assert model_structure_hash(build_model(fewer, priors, structure)) == model_structure_hash(
+        build_model(slice_inputs, priors, structure)
+    )
+    labels = list(build_model(fewer, priors, structure).coords["regime"])
+    assert labels[: n - 1] == list(fewer.regimes.names) and len(labels) == structure.n_regimes
+
+
+@pytest.mark.parametrize("n_regimes", [1, 2])
+def test_dropping_the_padding_gives_the_exact_models_posterior_shapes(slice_inputs, n_regimes):
+    import pymc as pm
+
+    inputs = _with_regimes(slice_inputs, n_regimes)
+    priors = load_model_priors()
+    structure = model_structure(inputs)
+    prior = pm.sample_prior_predictive(
+        draws=3, model=build_model(inputs, priors, structure), random_seed=1
+    ).prior
+    exact = pm.sample_prior_predictive(
+        draws=3, model=build_model(inputs, priors), random_seed=1
+    ).prior
+    kept = drop_padding(prior, inputs, structure)
+    assert set(kept.data_vars) == set(exact.data_vars)
+    for name in exact.data_vars:
+        assert kept[name].dims == exact[name].dims, name
+        assert kept[name].shape == exact[name].shape, name
+    assert list(kept["regime"].values) == list(inputs.regimes.names)
