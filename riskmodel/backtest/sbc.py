@@ -5,7 +5,8 @@ the model's own likelihood (:func:`riskmodel.models.simulate.simulate_from_prior
 fixed :func:`~riskmodel.models.simulate.synthetic_inputs` layout), refits the model
 with :func:`riskmodel.models.fit.fit_model`, and records the rank of the true value
 among ``L`` thinned posterior draws for the key parameters: ``demand_drift``,
-``regime_mean_mu``, ``approval_persistence``, ``obs_sigma``, ``regime_step_mean``
+``regime_mean_mu``, ``approval_persistence``, ``obs_sigma``, ``regime_step_mean``,
+``destination_share_persistence``
 (each later simulated regime is a deal), one approval cell (the
 first non-World destination in the last month, under licensing) and one
 ``log_demand`` cell (World in the last month). If the fitted posterior is the exact
@@ -56,6 +57,7 @@ SCALAR_PARAMETERS: Final[tuple[str, ...]] = (
     "approval_persistence",
     "obs_sigma",
     "regime_step_mean",
+    "destination_share_persistence",
 )
 #: Default layout of the simulated panel (kwargs of ``synthetic_inputs``).
 DEFAULT_LAYOUT: Final[dict[str, Any]] = {
