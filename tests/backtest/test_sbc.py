@@ -35,15 +35,16 @@ def test_rank_and_thinning():
 def test_parameter_cells():
     cells = parameter_cells(["World", "D1"], ["2024-01", "2024-02"])
     labels = [c[0] for c in cells]
-    assert labels[:5] == [
+    assert labels[:6] == [
         "demand_drift",
         "regime_mean_mu",
         "approval_persistence",
         "obs_sigma",
         "regime_step_mean",
+        "destination_share_persistence",
     ]
-    assert cells[5] == ("approval[D1,2024-02]", "approval", (1, 1))
-    assert cells[6] == ("log_demand[World,2024-02]", "log_demand", (0, 1))
+    assert cells[6] == ("approval[D1,2024-02]", "approval", (1, 1))
+    assert cells[7] == ("log_demand[World,2024-02]", "log_demand", (0, 1))
 
 
 def _ranks(values, n_draws=99):
@@ -105,11 +106,11 @@ def test_run_sbc_plumbing_with_prior_draws_as_posterior(monkeypatch):
     cfg = SamplerConfig(draws=10, tune=10, chains=1)
     ranks = run_sbc(3, SMALL, cfg, seed=3, rank_draws=19)
     assert tuple(ranks.columns) == RANK_COLUMNS
-    assert len(ranks) == 3 * 7
+    assert len(ranks) == 3 * 8
     assert ranks["rank"].between(0, 19).all() and (ranks["n_draws"] == 19).all()
     assert ranks["seed"].nunique() == 3
     summary = sbc_summary(ranks, n_bins=2)
-    assert len(summary) == 7
+    assert len(summary) == 8
     assert summary["chi2_p"].between(0, 1).all() and summary["ks"].between(0, 1).all()
     # simulation i's seed does not depend on how many simulations run
     first = run_sbc(1, SMALL, cfg, seed=3, rank_draws=19)
@@ -129,10 +130,10 @@ def test_sbc_small_real_run(tmp_path):
     )  # fmt: skip
     assert code == 0
     ranks = pd.read_csv(tmp_path / "ranks.csv")
-    assert len(ranks) == 3 * 6 and ranks["rank"].between(0, 39).all()
+    assert len(ranks) == 3 * 8 and ranks["rank"].between(0, 39).all()
     assert (ranks["max_rhat"] < 1.2).all()
     summary = pd.read_csv(tmp_path / "sbc_summary.csv")
-    assert len(summary) == 6 and summary["chi2_p"].between(0, 1).all()
+    assert len(summary) == 8 and summary["chi2_p"].between(0, 1).all()
     assert (tmp_path / "sbc_ranks.png").is_file()
     # one compile per process: the refits of the same structure only swap the data
     per_sim = ranks.groupby("sim")["compile_seconds"].first()
