@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from riskmodel import compat
 from riskmodel.models.export_model import (
     OBS_BLOCK,
     SMALL_BLOCK,
@@ -211,12 +212,16 @@ def test_dropping_the_padding_gives_the_exact_models_posterior_shapes(slice_inpu
     inputs = _with_regimes(slice_inputs, n_regimes)
     priors = load_model_priors()
     structure = model_structure(inputs)
-    prior = pm.sample_prior_predictive(
-        draws=3, model=build_model(inputs, priors, structure), random_seed=1
-    ).prior
-    exact = pm.sample_prior_predictive(
-        draws=3, model=build_model(inputs, priors), random_seed=1
-    ).prior
+    prior = compat.group(
+        pm.sample_prior_predictive(
+            draws=3, model=build_model(inputs, priors, structure), random_seed=1
+        ),
+        "prior",
+    )
+    exact = compat.group(
+        pm.sample_prior_predictive(draws=3, model=build_model(inputs, priors), random_seed=1),
+        "prior",
+    )
     kept = drop_padding(prior, inputs, structure)
     assert set(kept.data_vars) == set(exact.data_vars)
     for name in exact.data_vars:
