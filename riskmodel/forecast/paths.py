@@ -59,7 +59,7 @@ from riskmodel.config.scenario import (
 from riskmodel.config.yamlio import read_yaml
 from riskmodel.exceptions import RiskModelWarning, ScenarioError
 from riskmodel.forecast.policy import policy_history, rate_posteriors, simulate_policy
-from riskmodel.models.export_model import knot_weights, share_knot_walk
+from riskmodel.models.export_model import ar1_matrix, knot_weights
 from riskmodel.models.regimes import CONTROL_START_TYPES, regime_direction, regime_kinds
 
 FORECAST_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -329,7 +329,7 @@ def continue_model(
             if "destination_share_persistence" in posterior
             else np.ones(n_paths)
         )
-        knot_walk = share_knot_walk(np, phi[:, None, None], weights.shape[1])  # (P, K, K)
+        knot_walk = ar1_matrix(np, phi[:, None, None], weights.shape[1])  # (P, K, K)
         walk = (sigma_share * np.concatenate([knots, new], axis=2)) @ knot_walk.transpose(0, 2, 1)
         share[:, 1:, :] = walk @ weights.T
     last_moy = months[-1].month - 1

@@ -399,10 +399,8 @@ def build_model(
             sigma_share = priors.variable("destination_share_sigma")
             phi_share = priors.variable("destination_share_persistence")
             eps_share = pm.Normal("share_innovation", 0.0, 1.0, dims=("other_destination", "knot"))
-            # An AR(1) over knots, then interpolated to months: the recursion is the
-            # lower-triangular matrix phi ** (k - j) (no scan, cheap gradients), and
-            # the interpolation the constant ``weights``.
-            knot_walk = share_knot_walk(pt, phi_share, weights.shape[1])
+            # An AR(1) over knots, then interpolated to months by the constant ``weights``.
+            knot_walk = ar1_matrix(pt, phi_share, weights.shape[1])
             share = pt.concatenate(
                 [
                     pt.zeros((1, n_months)),
@@ -468,9 +466,7 @@ def build_model(
             )
             controlled = data["controlled"][None, :]
             target = regime_mean[data["controlled_regime"]][None, :] + delta[:, None]
-            month_no = np.arange(n_ctrl)
-            lag = month_no[:, None] - month_no[None, :]
-            decay = pt.switch(lag >= 0, rho ** np.maximum(lag, 0), 0.0)
+            decay = ar1_matrix(pt, rho, n_ctrl)
             drive = ((1 - rho) * target + sigma_a * eps_a) * controlled
             x_ctrl = pt.dot(drive, decay.T) + (rho ** data["controlled_power"])[None, :] * pre_logit
             is_ctrl = pt.gt(controlled, 0.0)
@@ -540,14 +536,15 @@ def build_model(
     return model
 
 
-def share_knot_walk(pt: Any, phi: Any, n_knots: int) -> Any:
-    """Matrix of the share knots' AR(1): ``walk = knot_walk @ innovations``.
+def ar1_matrix(pt: Any, phi: Any, n: int) -> Any:
+    """Return the matrix of an AR(1) recursion: ``w = ar1_matrix @ e``.
 
     ``w[k] = phi * w[k-1] + e[k]`` from ``w[0] = e[0]`` is ``w[k] = sum_{j <= k}
-    phi ** (k - j) * e[j]``. ``pt`` is ``pytensor.tensor`` (a symbolic ``phi``) or
-    NumPy (``phi`` of shape ``(P, 1, 1)`` gives one matrix per path).
+    phi ** (k - j) * e[j]``, a lower-triangular matrix (no scan, cheap gradients); the
+    share knots and the approval logit use it. ``pt`` is ``pytensor.tensor`` (a
+    symbolic ``phi``) or NumPy (``phi`` of shape ``(P, 1, 1)`` gives one matrix per path).
     """
-    k = np.arange(n_knots)
+    k = np.arange(n)
     lag = k[:, None] - k[None, :]
     return pt.where(lag >= 0, phi ** np.maximum(lag, 0), 0.0)
 
