@@ -260,13 +260,20 @@ def fit_cached(
     """Reuse the posterior in ``cache_dir`` when data and priors are unchanged, else fit.
 
     A cached posterior is reused only when its data hash and priors hash equal those
-    of ``inputs`` and ``priors`` and it was sampled with the same backend, draws, tune,
-    chains and sampler seed (``seed`` as in :func:`fit`); otherwise the model is
+    of ``inputs`` and ``priors``, it was sampled by today's model code
+    (:func:`riskmodel.models.fit.model_code_hash`) and with the same backend, draws,
+    tune, chains and sampler seed (``seed`` as in :func:`fit`); otherwise the model is
     refitted and the cache replaced whole. An unreadable cache (truncated, corrupt) is
     rebuilt with a warning, never a permanent failure.
     """
     from riskmodel.models.export_model import load_model_priors
-    from riskmodel.models.fit import POSTERIOR_FILE, check_fit_folder, load_fit
+    from riskmodel.models.fit import (
+        MODEL_CODE_KEY,
+        POSTERIOR_FILE,
+        check_fit_folder,
+        load_fit,
+        model_code_hash,
+    )
 
     prior_set = priors if isinstance(priors, PriorSet) else load_model_priors(priors)
     derived, _ = _seeded(sampler, seed)
@@ -279,10 +286,13 @@ def fit_cached(
                 k: getattr(derived, k) for k in ("backend", "draws", "tune", "chains", "seed")
             }
             differs = {k: v for k, v in wanted.items() if fitted.attrs.get(k) != v}
-            if not differs:
+            if fitted.attrs.get(MODEL_CODE_KEY) != model_code_hash():
+                log.info("cached posterior sampled by other model code; refitting")
+            elif not differs:
                 log.info("reusing the cached posterior in %s", cache)
                 return fitted
-            log.info("cached posterior made with other sampler settings %s; refitting", differs)
+            else:
+                log.info("cached posterior made with other sampler settings %s; refitting", differs)
         except ArtifactMismatchError as err:
             log.info("cached posterior not reusable (%s); refitting", err)
         except (OSError, ValueError, KeyError, RuntimeError) as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -50,6 +51,11 @@ FILES_KEY = "files_sha256"
 #: Groups of the sampler's result that are not saved: the warm-up draws (nothing reads
 #: them after sampling; they were two fifths of the file).
 UNSAVED_GROUPS = ("warmup_posterior", "warmup_sample_stats")
+#: Attribute of a saved posterior naming the model code that sampled it.
+MODEL_CODE_KEY = "model_code_hash"
+#: Modules of :mod:`riskmodel.models` that are not the Bayesian model (the statsmodels
+#: baselines): editing them leaves a cached posterior valid.
+_NOT_MODEL_CODE = ("baselines.py",)
 _REPORT_FIELDS = (
     "max_rhat",
     "min_ess_bulk",
@@ -292,6 +298,30 @@ class _SavedFit:
         return frame
 
 
+@functools.cache
+def model_code_hash() -> str:
+    """SHA-256 (first 20 hex digits) of the source of the Bayesian model's package.
+
+    The bytes of every module of :mod:`riskmodel.models` but the statsmodels baselines,
+    in name order: the graph, the likelihoods, the regime layout, the inputs, the
+    pointwise log-likelihood and the checks. A fit records it (:data:`MODEL_CODE_KEY`)
+    and :func:`riskmodel.pipeline.fit_cached` reuses a cached posterior only when it
+    is today's, so a cache never serves the posterior of a model the code no longer
+    builds (data and priors hashes alone cannot tell). Any edit counts, comments too:
+    a needless refit costs minutes, a stale posterior a wrong report.
+    """
+    return _source_hash(Path(__file__).resolve().parent)
+
+
+def _source_hash(folder: Path) -> str:
+    """:func:`model_code_hash` of the modules in ``folder``."""
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        if path.name not in _NOT_MODEL_CODE:
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:20]
+
+
 def check_fit_folder(out_dir: str | Path) -> None:
     """Refuse a folder a fit cannot be saved to (call it before fitting).
 
@@ -361,6 +391,7 @@ def fit_model(
         "product": inputs.product,
         "data_hash": inputs.data_hash,
         "priors_hash": priors.hash,
+        MODEL_CODE_KEY: model_code_hash(),
         "seed": int(sampler.seed),
         "backend": result.backend,
         "draws": int(sampler.draws),

@@ -109,6 +109,44 @@ def test_a_corrupt_cache_is_rebuilt_not_a_permanent_failure(
     assert reloaded.idata.posterior["approval"].shape == fitted.idata.posterior["approval"].shape
 
 
+def test_fit_cached_refits_a_posterior_of_other_model_code(tmp_path, slice_fit, monkeypatch):
+    from riskmodel import pipeline
+    from riskmodel.models import fit as fit_module
+
+    inputs, fitted = slice_fit
+    assert fitted.attrs["model_code_hash"] == fit_module.model_code_hash()
+    cache = fitted.save(tmp_path / "cache")
+    refits = []
+    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: refits.append(1) or fitted)
+    again = pipeline.fit_cached(cache, inputs, sampler=TINY)
+    assert refits == [] and again is not fitted  # today's code: the cache is reused
+    np.testing.assert_array_equal(
+        again.idata.posterior["approval"].values, fitted.idata.posterior["approval"].values
+    )
+    # the same data, priors and settings, but the model's code has changed since
+    monkeypatch.setattr(fit_module, "model_code_hash", lambda: "another model")
+    assert pipeline.fit_cached(cache, inputs, sampler=TINY) is fitted
+    assert refits == [1]
+
+
+def test_model_code_hash_changes_with_the_model_not_the_baselines(tmp_path):
+    import shutil
+
+    from riskmodel.models import fit as fit_module
+
+    source = Path(fit_module.__file__).parent
+    for path in source.glob("*.py"):
+        shutil.copy(path, tmp_path / path.name)
+    today = fit_module._source_hash(tmp_path)
+    assert today == fit_module.model_code_hash() and len(today) == 20
+    baselines = tmp_path / "baselines.py"
+    baselines.write_text(baselines.read_text() + "\n# a baseline edit\n")
+    assert fit_module._source_hash(tmp_path) == today
+    model = tmp_path / "export_model.py"
+    model.write_text(model.read_text() + "\n# a model edit\n")
+    assert fit_module._source_hash(tmp_path) != today
+
+
 def test_fit_cached_refuses_a_folder_of_other_things_before_fitting(tmp_path, slice_fit):
     from riskmodel import pipeline
     from riskmodel.exceptions import RiskModelError
