@@ -21,7 +21,8 @@ With ``--candidates`` the rows are PyMC's NUTS and nutpie run with several adapt
 settings (:data:`CANDIDATES`): the project's default (through ``riskmodel.sampling``),
 a low-rank modified mass matrix, half the warm-up (the same draws), and the
 variance-based (Stan/PyMC-like) diagonal mass matrix instead of nutpie's gradient-based
-one. All run in the same process, interleaved, with the same draws, chains and seed.
+one, and target acceptance rates of 0.85 (the default before 2026-12-07) and 0.9 (the
+default is 0.95). All run in the same process, interleaved, with the same draws, chains and seed.
 
 With ``--seeds N`` as well, each setting (``--settings``, default: all candidates) is
 sampled once for each of the run seeds ``--seed`` ... ``--seed + N - 1``, the sampler
@@ -52,6 +53,8 @@ CANDIDATES: dict[str, tuple[float, dict[str, object]]] = {
     "nutpie low-rank mass matrix": (1.0, {"low_rank_modified_mass_matrix": True}),
     "nutpie half tune": (0.5, {}),
     "nutpie variance mass matrix": (1.0, {"use_grad_based_mass_matrix": False}),
+    "nutpie target_accept 0.85": (1.0, {"target_accept": 0.85}),
+    "nutpie target_accept 0.9": (1.0, {"target_accept": 0.9}),
 }
 
 
@@ -103,12 +106,15 @@ def _run(model, backend: str, *, draws: int, tune: int, chains: int, seed: int):
     from riskmodel.sampling import BACKENDS, SamplerConfig, sample
 
     factor, options = CANDIDATES.get(backend, (1.0, {}))
+    options = dict(options)
     cfg = SamplerConfig(
         backend=backend if backend in BACKENDS else "nutpie",
         draws=draws,
         tune=max(1, round(tune * factor)),
         chains=chains,
         seed=seed,
+        # a SamplerConfig field, not a nutpie.sample option
+        target_accept=float(options.pop("target_accept", SamplerConfig().target_accept)),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
