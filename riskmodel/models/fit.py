@@ -35,6 +35,7 @@ from riskmodel.models.export_model import (
 )
 from riskmodel.models.inputs import ModelInputs
 from riskmodel.models.loglik import pointwise_log_likelihood
+from riskmodel.resources import source_digest
 from riskmodel.sampling import SamplerConfig, default_backend, sample
 
 log = logging.getLogger(__name__)
@@ -310,16 +311,7 @@ def model_code_hash() -> str:
     builds (data and priors hashes alone cannot tell). Any edit counts, comments too:
     a needless refit costs minutes, a stale posterior a wrong report.
     """
-    return _source_hash(Path(__file__).resolve().parent)
-
-
-def _source_hash(folder: Path) -> str:
-    """:func:`model_code_hash` of the modules in ``folder``."""
-    h = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
-        if path.name not in _NOT_MODEL_CODE:
-            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:20]
+    return source_digest(Path(__file__).resolve().parent, skip=_NOT_MODEL_CODE)[:20]
 
 
 def check_fit_folder(out_dir: str | Path) -> None:

@@ -39,6 +39,7 @@ import pandas as pd
 
 from riskmodel import __version__
 from riskmodel.atomic import fsync_dir, remove
+from riskmodel.resources import source_digest
 
 __all__ = ["MANIFEST", "ReuseStore", "code_fingerprint", "digest", "file_digest"]
 
@@ -64,9 +65,7 @@ def code_fingerprint() -> str:
     global _code
     if _code is None:
         h = hashlib.sha256(f"riskmodel {__version__}\n".encode())
-        for path in sorted(_PACKAGE.rglob("*.py")):
-            h.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
-            h.update(path.read_bytes())
+        h.update(source_digest(_PACKAGE, "**/*.py").encode())
         for name in _LIBRARIES:
             try:
                 version = metadata.version(name)
