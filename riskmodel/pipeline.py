@@ -249,6 +249,10 @@ def fit(
     return fitted
 
 
+#: Sampler settings a cached posterior must share with the run that would reuse it.
+_CACHE_SAMPLER_SETTINGS = ("backend", "draws", "tune", "chains", "target_accept", "seed")
+
+
 def fit_cached(
     cache_dir: PathLike,
     inputs: ModelInputs,
@@ -262,9 +266,9 @@ def fit_cached(
     A cached posterior is reused only when its data hash and priors hash equal those
     of ``inputs`` and ``priors``, it was sampled by today's model code
     (:func:`riskmodel.models.fit.model_code_hash`) and with the same backend, draws,
-    tune, chains and sampler seed (``seed`` as in :func:`fit`); otherwise the model is
-    refitted and the cache replaced whole. An unreadable cache (truncated, corrupt) is
-    rebuilt with a warning, never a permanent failure.
+    tune, chains, target acceptance and sampler seed (``seed`` as in :func:`fit`);
+    otherwise the model is refitted and the cache replaced whole. An unreadable cache
+    (truncated, corrupt) is rebuilt with a warning, never a permanent failure.
     """
     from riskmodel.models.export_model import load_model_priors
     from riskmodel.models.fit import (
@@ -282,9 +286,7 @@ def fit_cached(
     if (cache / POSTERIOR_FILE).is_file():
         try:
             fitted = load_fit(cache, inputs=inputs, priors=prior_set)
-            wanted = {
-                k: getattr(derived, k) for k in ("backend", "draws", "tune", "chains", "seed")
-            }
+            wanted = {k: getattr(derived, k) for k in _CACHE_SAMPLER_SETTINGS}
             differs = {k: v for k, v in wanted.items() if fitted.attrs.get(k) != v}
             if fitted.attrs.get(MODEL_CODE_KEY) != model_code_hash():
                 log.info("cached posterior sampled by other model code; refitting")

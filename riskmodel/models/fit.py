@@ -389,6 +389,7 @@ def fit_model(
         "draws": int(sampler.draws),
         "tune": int(sampler.tune),
         "chains": int(sampler.chains),
+        "target_accept": float(sampler.target_accept),
         "free_variables": ",".join(free),
         "regimes": "|".join(inputs.regimes.names),
         "regime_starts": "|".join(str(s) for s in inputs.regimes.starts),

@@ -129,6 +129,20 @@ def test_fit_cached_refits_a_posterior_of_other_model_code(tmp_path, slice_fit, 
     assert refits == [1]
 
 
+def test_fit_cached_refits_a_posterior_of_other_target_acceptance(tmp_path, slice_fit, monkeypatch):
+    from riskmodel import pipeline
+
+    inputs, fitted = slice_fit
+    assert fitted.attrs["target_accept"] == TINY.target_accept
+    cache = fitted.save(tmp_path / "cache")
+    refits = []
+    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: refits.append(1) or fitted)
+    assert pipeline.fit_cached(cache, inputs, sampler=TINY) is not fitted  # reused
+    other = dataclasses.replace(TINY, target_accept=TINY.target_accept / 2)
+    assert pipeline.fit_cached(cache, inputs, sampler=other) is fitted
+    assert refits == [1]
+
+
 def test_model_code_hash_changes_with_the_model_not_the_baselines(tmp_path):
     import shutil
 
