@@ -241,7 +241,7 @@ def _input_files(sources: Any) -> list[Path]:
 
 
 def scenario_key(
-    fit_key: str, scenario: Scenario, sources: Any, options: ReportOptions, drivers_factor: int
+    fit_key: str, scenario: Scenario, sources: Any, options: ReportOptions
 ) -> str | None:
     """Key of one scenario's forecast, shortage and drivers outputs.
 
@@ -251,6 +251,8 @@ def scenario_key(
     (:func:`riskmodel.report.reuse.digest`). None when one of those files cannot be
     read: then nothing is reused or stored.
     """
+    from riskmodel.report.buffer import BUFFER_PATHS_FACTOR
+    from riskmodel.report.drivers import DRIVER_PATHS_FACTOR
     from riskmodel.report.reuse import digest, file_digest
 
     try:
@@ -262,7 +264,8 @@ def scenario_key(
         "horizon": options.horizon,
         "seed": options.seed,
         "product": options.product,
-        "drivers_paths_factor": drivers_factor,
+        "drivers_paths_factor": DRIVER_PATHS_FACTOR,
+        "buffer_paths_factor": BUFFER_PATHS_FACTOR,
     }
     return digest("scenario-stages", fit_key, scenario.to_dict(), scenario.name, files, settings)
 
@@ -289,7 +292,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
         For bad data, priors, scenarios or settings; the previous report is kept.
     """
     from riskmodel.report.alerts import write_release_alerts
-    from riskmodel.report.buffer import attach_buffer, write_buffer
+    from riskmodel.report.buffer import BUFFER_PATHS_FACTOR, attach_buffer, write_buffer
     from riskmodel.report.drivers import DRIVER_PATHS_FACTOR, write_drivers
     from riskmodel.report.inputs import ReportInputs, ScenarioResult
     from riskmodel.report.progress import Progress
@@ -332,7 +335,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
             for scenario in scenarios:
                 key = None
                 if fit_key is not None:
-                    key = scenario_key(fit_key, scenario, sources, options, DRIVER_PATHS_FACTOR)
+                    key = scenario_key(fit_key, scenario, sources, options)
                 stored = reuse.get("scenario", key) if key is not None else None
                 if stored is not None:
                     # Nothing that made them changed: the stored outputs are what a
@@ -368,7 +371,13 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                         seed=options.seed,
                         n_paths=DRIVER_PATHS_FACTOR * options.n_paths,
                     )
-                    write_buffer(paths_ds, where, scenario=scenario, seed=options.seed)
+                    write_buffer(
+                        paths_ds,
+                        where,
+                        scenario=scenario,
+                        seed=options.seed,
+                        n_paths=BUFFER_PATHS_FACTOR * options.n_paths,
+                    )
                 if key is not None:
                     where = reuse.put("scenario", key, sorted(where.iterdir())) or where
                 results.append(

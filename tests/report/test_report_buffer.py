@@ -12,7 +12,7 @@ def test_scheduled_run_shows_buffers_reproducible_by_the_command(
 
     from riskmodel.cli import main
     from riskmodel.report import ReportOptions, scheduled_report
-    from riskmodel.report.buffer import REPORT_BUFFER_PATHS
+    from riskmodel.report.buffer import BUFFER_PATHS_FACTOR
 
     _calls, install = fake_pipeline
     mod = install()
@@ -42,5 +42,7 @@ def test_scheduled_run_shows_buffers_reproducible_by_the_command(
     assert isinstance(paths, xr.Dataset)
     paths.to_netcdf(fc / "paths.nc")
     args = ["buffer", "--forecast", str(fc), "--seed", "4", "--horizon", "8"]
-    assert main([*args, "--paths", str(REPORT_BUFFER_PATHS), "--out", str(tmp_path / "cmd")]) == 0
+    n_paths = BUFFER_PATHS_FACTOR * options.n_paths  # the report's buffer paths
+    assert set(in_report["n_paths"]) == {n_paths}
+    assert main([*args, "--paths", str(n_paths), "--out", str(tmp_path / "cmd")]) == 0
     pd.testing.assert_frame_equal(in_report, pd.read_csv(tmp_path / "cmd" / "buffer.csv"))
