@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from riskmodel.config.priors import PriorSet, SettingRange, default_priors_path, load_priors
 from riskmodel.models.inputs import ModelInputs
@@ -576,8 +575,3 @@ def _log_backlog_queue(pt: Any, log_demand: Any, log_refused: Any, log_keep: Any
 def free_variable_names(model: Any) -> list[str]:
     """Names of the sampled (free) variables of a built model."""
     return [rv.name for rv in model.free_RVs]
-
-
-def months_index(labels: list[str]) -> pd.PeriodIndex:
-    """Parse ``YYYY-MM`` labels back into a monthly PeriodIndex."""
-    return pd.PeriodIndex(labels, freq="M")

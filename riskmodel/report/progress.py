@@ -105,11 +105,6 @@ class Progress:
             )
             self._redirect_logging()
 
-    @property
-    def is_bar(self) -> bool:
-        """Whether a live bar is drawn (the stream is a terminal)."""
-        return self._bar is not None
-
     # ------------------------------------------------------------------ logging
 
     def _redirect_logging(self) -> None:
