@@ -41,10 +41,17 @@ BUFFER_FILES = ("buffer.csv", "buffer_curve.csv")
 FIGURE_CELLS = 4
 #: Rows of each scenario's table in the report.
 TABLE_ROWS = 12
-#: Monte Carlo paths of the report's buffer sizing per forecast path (10,000 at the
-#: report's default 1,000 paths: the 1% target is a tail). It scales with ``--paths``,
-#: as the drivers' paths do, so a run with tiny settings is tiny here too.
+#: Monte Carlo paths of the report's buffer sizing per forecast path, up to
+#: :data:`REPORT_BUFFER_PATHS`: a run with tiny settings sizes buffers with few paths.
 BUFFER_PATHS_FACTOR = 10
+#: The most Monte Carlo paths of the report's buffer sizing (reached at the report's
+#: default 1,000 forecast paths; the 1% target is a tail, 100 paths beyond it).
+REPORT_BUFFER_PATHS = 10_000
+
+
+def report_buffer_paths(forecast_paths: int) -> int:
+    """Monte Carlo paths the report sizes buffers with, given its forecast paths."""
+    return min(BUFFER_PATHS_FACTOR * int(forecast_paths), REPORT_BUFFER_PATHS)
 
 
 def write_buffer(
@@ -68,7 +75,7 @@ def write_buffer(
     seed : int
         The run's seed (as ``riskmodel buffer --seed``).
     n_paths : int
-        Monte Carlo paths (the report passes :data:`BUFFER_PATHS_FACTOR` times its
+        Monte Carlo paths (the report passes :func:`report_buffer_paths` of its
         forecast paths).
 
     Returns

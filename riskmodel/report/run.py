@@ -251,7 +251,7 @@ def scenario_key(
     (:func:`riskmodel.report.reuse.digest`). None when one of those files cannot be
     read: then nothing is reused or stored.
     """
-    from riskmodel.report.buffer import BUFFER_PATHS_FACTOR
+    from riskmodel.report.buffer import report_buffer_paths
     from riskmodel.report.drivers import DRIVER_PATHS_FACTOR
     from riskmodel.report.reuse import digest, file_digest
 
@@ -265,7 +265,7 @@ def scenario_key(
         "seed": options.seed,
         "product": options.product,
         "drivers_paths_factor": DRIVER_PATHS_FACTOR,
-        "buffer_paths_factor": BUFFER_PATHS_FACTOR,
+        "buffer_paths": report_buffer_paths(options.n_paths),
     }
     return digest("scenario-stages", fit_key, scenario.to_dict(), scenario.name, files, settings)
 
@@ -292,7 +292,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
         For bad data, priors, scenarios or settings; the previous report is kept.
     """
     from riskmodel.report.alerts import write_release_alerts
-    from riskmodel.report.buffer import BUFFER_PATHS_FACTOR, attach_buffer, write_buffer
+    from riskmodel.report.buffer import attach_buffer, report_buffer_paths, write_buffer
     from riskmodel.report.drivers import DRIVER_PATHS_FACTOR, write_drivers
     from riskmodel.report.inputs import ReportInputs, ScenarioResult
     from riskmodel.report.progress import Progress
@@ -376,7 +376,7 @@ def scheduled_report(options: ReportOptions, *, progress: Any = None) -> ReportR
                         where,
                         scenario=scenario,
                         seed=options.seed,
-                        n_paths=BUFFER_PATHS_FACTOR * options.n_paths,
+                        n_paths=report_buffer_paths(options.n_paths),
                     )
                 if key is not None:
                     where = reuse.put("scenario", key, sorted(where.iterdir())) or where

@@ -12,7 +12,7 @@ def test_scheduled_run_shows_buffers_reproducible_by_the_command(
 
     from riskmodel.cli import main
     from riskmodel.report import ReportOptions, scheduled_report
-    from riskmodel.report.buffer import BUFFER_PATHS_FACTOR
+    from riskmodel.report.buffer import REPORT_BUFFER_PATHS, report_buffer_paths
 
     _calls, install = fake_pipeline
     mod = install()
@@ -42,7 +42,16 @@ def test_scheduled_run_shows_buffers_reproducible_by_the_command(
     assert isinstance(paths, xr.Dataset)
     paths.to_netcdf(fc / "paths.nc")
     args = ["buffer", "--forecast", str(fc), "--seed", "4", "--horizon", "8"]
-    n_paths = BUFFER_PATHS_FACTOR * options.n_paths  # the report's buffer paths
-    assert set(in_report["n_paths"]) == {n_paths}
+    n_paths = report_buffer_paths(options.n_paths)  # fewer than the most, at 100 paths
+    assert set(in_report["n_paths"]) == {n_paths} and n_paths < REPORT_BUFFER_PATHS
     assert main([*args, "--paths", str(n_paths), "--out", str(tmp_path / "cmd")]) == 0
     pd.testing.assert_frame_equal(in_report, pd.read_csv(tmp_path / "cmd" / "buffer.csv"))
+
+
+def test_report_buffer_paths_scale_with_the_forecast_up_to_the_most():
+    from riskmodel.report.buffer import REPORT_BUFFER_PATHS, report_buffer_paths
+    from riskmodel.report.run import DEFAULT_PATHS
+
+    assert report_buffer_paths(40) == 400
+    assert report_buffer_paths(DEFAULT_PATHS) == REPORT_BUFFER_PATHS == 10_000
+    assert report_buffer_paths(1_000_000) == REPORT_BUFFER_PATHS  # within the paths limit
